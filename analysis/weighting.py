@@ -1,0 +1,177 @@
+"""Weights that correct for categories (and channels) answering at different rates.
+
+Pure numpy/pandas, no Django import.
+
+* :func:`poststratify` — one variable: w_i = target share of i's category / sample share.
+* :func:`rake` — several variables (iterative proportional fitting): start from w = 1 (or the
+  given base weights), scale each variable's weighted margins to its targets in turn; stop when
+  every margin is within ``tol`` of its target (relative) or after ``max_iter`` full cycles.
+
+Targets may be shares or counts: they are normalised to sum 1. Weights are normalised to mean 1.
+A target category with no respondent, a respondent whose category has no target (or is
+missing), or a negative target raises :class:`WeightingError` naming it. Raking that does not
+converge raises :class:`WeightingError` carrying the report (``exc.result``) unless
+``raise_on_failure=False`` — it never silently returns unconverged weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["WeightingError", "RakeResult", "poststratify", "rake", "margins_of"]
+
+
+class WeightingError(ValueError):
+    """Weights cannot be computed as asked; the message names the variable and category."""
+
+    def __init__(self, message: str, result: "RakeResult | None" = None):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class RakeResult:
+    weights: pd.Series  # aligned on df.index, mean 1
+    converged: bool
+    iterations: int  # full cycles over the variables
+    max_rel_error: float  # max over margins of |achieved share − target| / target
+
+
+def _target_shares(var: str, targets: Mapping) -> dict:
+    if not targets:
+        raise WeightingError(f"no targets given for variable {var!r}")
+    values = {}
+    for cat, t in targets.items():
+        try:
+            t = float(t)
+        except (TypeError, ValueError):
+            raise WeightingError(f"target for {var}={cat!r} is not a number: {t!r}") from None
+        if not np.isfinite(t) or t < 0:
+            raise WeightingError(f"target for {var}={cat!r} must be a non-negative number, got {t}")
+        values[cat] = t
+    total = sum(values.values())
+    if total <= 0:
+        raise WeightingError(f"targets for variable {var!r} sum to zero")
+    return {cat: t / total for cat, t in values.items()}
+
+
+def _codes(df: pd.DataFrame, var: str, shares: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Row → target index, and the target shares in that index order (validated)."""
+    if var not in df.columns:
+        raise WeightingError(f"variable {var!r} is not a column of the data")
+    cats = list(shares)
+    s = df[var]
+    # compare as strings when the data are strings and targets were read as strings, etc.
+    index = pd.Index(cats)
+    codes = index.get_indexer(s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s)
+    if (codes < 0).any():
+        pos = int(np.flatnonzero(codes < 0)[0])
+        value = s.iloc[pos]
+        if pd.isna(value):
+            raise WeightingError(
+                f"variable {var!r} is missing for data row {pos + 1} (1-based); "
+                "every respondent needs a category to be weighted")
+        raise WeightingError(
+            f"category {value!r} of variable {var!r} (data row {pos + 1}, 1-based) has no target")
+    target = np.array([shares[c] for c in cats], dtype=np.float64)
+    counts = np.bincount(codes, minlength=len(cats))
+    empty = np.flatnonzero((counts == 0) & (target > 0))
+    if empty.size:
+        raise WeightingError(
+            f"target category {cats[empty[0]]!r} of variable {var!r} has no respondent")
+    return codes, target
+
+
+def _normalise(w: np.ndarray) -> np.ndarray:
+    mean = w.mean() if w.size else 1.0
+    if not mean > 0:
+        raise WeightingError("all weights are zero")
+    return w / mean
+
+
+def margins_of(df: pd.DataFrame, var: str, weights: pd.Series | np.ndarray | None = None) -> pd.Series:
+    """Weighted share of each category of ``var`` (a convenience for checks and reports)."""
+    w = np.ones(len(df)) if weights is None else np.asarray(weights, dtype=np.float64)
+    s = pd.Series(w, index=df.index).groupby(df[var], observed=True).sum()
+    return s / s.sum()
+
+
+def poststratify(df: pd.DataFrame, var: str, targets: Mapping) -> pd.Series:
+    """Post-stratification weights on one variable, mean 1, aligned on ``df.index``."""
+    shares = _target_shares(var, targets)
+    codes, target = _codes(df, var, shares)
+    counts = np.bincount(codes, minlength=target.size).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(counts > 0, target * len(df) / np.where(counts > 0, counts, 1), 0.0)
+    return pd.Series(_normalise(factor[codes]), index=df.index, name="weight")
+
+
+def rake(
+    df: pd.DataFrame,
+    margins: Mapping[str, Mapping],
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    *,
+    base_weights: pd.Series | np.ndarray | None = None,
+    raise_on_failure: bool = True,
+) -> RakeResult:
+    """Raking (iterative proportional fitting) to the ``margins`` {variable: {category: target}}.
+
+    Returns a :class:`RakeResult`; if the margins are not all reached within ``tol`` (relative)
+    after ``max_iter`` cycles, raises :class:`WeightingError` (with ``.result``) unless
+    ``raise_on_failure=False``, in which case the result says ``converged=False``.
+    """
+    if not margins:
+        raise WeightingError("no margins given")
+    if len(df) == 0:
+        raise WeightingError("no respondent to weight")
+    prepared = []
+    for var, targets in margins.items():
+        shares = _target_shares(var, targets)
+        codes, target = _codes(df, var, shares)
+        prepared.append((var, codes, target))
+    if base_weights is None:
+        w = np.ones(len(df), dtype=np.float64)
+    else:
+        w = np.asarray(base_weights, dtype=np.float64).copy()
+        if w.shape != (len(df),) or not np.isfinite(w).all() or (w < 0).any():
+            raise WeightingError("base weights must be finite, non-negative, one per row")
+
+    def max_error(weights: np.ndarray) -> float:
+        total = weights.sum()
+        worst = 0.0
+        for _, codes, target in prepared:
+            achieved = np.bincount(codes, weights=weights, minlength=target.size) / total
+            pos = target > 0
+            rel = np.abs(achieved[pos] - target[pos]) / target[pos]
+            # a zero target is reached only by zero weight
+            zero = np.abs(achieved[~pos])
+            worst = max(worst, float(rel.max(initial=0.0)), float(zero.max(initial=0.0)))
+        return worst
+
+    error = max_error(w)
+    iterations = 0
+    while error > tol and iterations < max_iter:
+        iterations += 1
+        for _, codes, target in prepared:
+            total = w.sum()
+            achieved = np.bincount(codes, weights=w, minlength=target.size)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(achieved > 0, target * total / achieved, 0.0)
+            w = w * factor[codes]
+        if not w.sum() > 0:
+            break
+        error = max_error(w)
+    converged = bool(error <= tol)
+    weights = pd.Series(_normalise(w), index=df.index, name="weight")
+    result = RakeResult(weights, converged, iterations, float(error))
+    if not converged and raise_on_failure:
+        raise WeightingError(
+            f"raking did not converge after {iterations} iterations "
+            f"(max relative margin error {error:.3g} > {tol:g}); the margins may be "
+            "incompatible with the sample (e.g. a combination nobody answered)", result)
+    return result
