@@ -1,0 +1,220 @@
+"""Use cases of the respondent's side: which steps apply, saving a draft, the final submit.
+
+The guarantees ("nothing lost, nothing twice") live here, not in the views:
+
+- a response's id is minted when the questionnaire starts and kept in the session; the draft row
+  is inserted with that id by an INSERT that ignores a conflict on the primary key, so concurrent
+  first posts create one row (and an invited participant has one response: unique column);
+- every valid step upserts its answers (unique response × question) and deletes the answers of
+  questions that are now hidden;
+- the final submit is one transaction: a compare-and-set UPDATE flips the draft from partial to
+  complete (only one concurrent request can win it), then the answers are written; a second
+  submit changes nothing and reports `already=True`; side effects run on commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from ..forms import StoredAnswer, answer_for_logic
+from ..logic import condition_met
+from ..models import (
+    Answer, Channel, Participant, Question, Response, ResponseStatus, Section, Survey, UserCategory, Wave,
+    hash_secret,
+)
+
+
+@dataclass
+class Run:
+    """One respondent's pass through a questionnaire, kept in the session (JSON-serialisable)."""
+
+    survey_id: int
+    wave_id: int
+    response_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    category: str | None = None
+    channel: str | None = None
+    participant_id: int | None = None
+    category_preset: bool = False
+    resume_code: str | None = None
+    done: bool = False
+
+    def to_session(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_session(cls, data: Mapping | None) -> Run | None:
+        if not data:
+            return None
+        try:
+            return cls(**data)
+        except TypeError:
+            return None
+
+
+def survey_structure(survey: Survey) -> list[Section]:
+    """Sections with their questions, choices and categories, in two handfuls of queries."""
+    questions = Question.objects.order_by("order", "id").prefetch_related("choices", "categories").select_related(
+        "channel")
+    return list(
+        survey.sections.order_by("order", "id").prefetch_related("categories", Prefetch("questions", questions))
+    )
+
+
+def answers_for_logic(structure: Iterable[Section], answers: Mapping[str, StoredAnswer]) -> dict:
+    types = {q.code: q.type for s in structure for q in s.questions.all()}
+    return {code: answer_for_logic(types.get(code, ""), a) for code, a in answers.items() if code in types}
+
+
+def visible_questions(section: Section, category: str | None, logic_answers: Mapping) -> list[Question]:
+    """The questions of a section a respondent of `category` sees, given the answers so far."""
+    return [
+        q for q in section.questions.all()
+        if q.applies_to(category) and condition_met(q.condition, logic_answers)
+    ]
+
+
+def visible_sections(structure: Iterable[Section], category: str | None, logic_answers: Mapping) -> list[Section]:
+    """The steps a respondent of `category` gets: targeted to them, condition met, not empty."""
+    return [
+        s for s in structure
+        if s.applies_to(category) and condition_met(s.condition, logic_answers)
+        and visible_questions(s, category, logic_answers)
+    ]
+
+
+def visible_question_codes(structure: Iterable[Section], category: str | None, logic_answers: Mapping) -> set[str]:
+    return {
+        q.code for s in visible_sections(structure, category, logic_answers)
+        for q in visible_questions(s, category, logic_answers)
+    }
+
+
+def response_load_answers(response_id: str | uuid.UUID) -> dict[str, StoredAnswer]:
+    """The stored answers of a response, keyed by question code."""
+    rows = Answer.objects.filter(response_id=response_id).values_list(
+        "question__code", "value", "text", "codes", "dont_know")
+    return {code: StoredAnswer(value=v, text=t, codes=c, dont_know=d) for code, v, t, c, d in rows}
+
+
+def _ensure_draft(run: Run, language: str) -> Response:
+    """Insert the draft row unless it exists (a conflict on the id means another request did it)."""
+    survey = Survey.objects.get(pk=run.survey_id)
+    category = UserCategory.objects.get(code=run.category)
+    channel = Channel.objects.filter(code=run.channel).first() if run.channel else None
+    draft = Response(
+        id=uuid.UUID(run.response_id), survey=survey, wave_id=run.wave_id, category=category, channel=channel,
+        language=language, participant_id=run.participant_id, notice_version=survey.notice_version,
+        resume_code_hash=hash_secret(run.resume_code) if run.resume_code else None,
+    )
+    try:
+        with transaction.atomic():
+            Response.objects.bulk_create([draft], ignore_conflicts=True)
+    except IntegrityError:
+        pass  # the participant already has a response (two tabs on one invitation): continue it
+    response = Response.objects.filter(pk=draft.id).first()
+    if response is None and run.participant_id is not None:
+        response = Response.objects.get(participant_id=run.participant_id)
+        run.response_id = str(response.id)
+    if response.status == ResponseStatus.PARTIAL and (
+        response.category_id != category.id or response.channel_id != (channel.id if channel else None)
+    ):
+        Response.objects.filter(pk=response.pk, status=ResponseStatus.PARTIAL).update(
+            category=category, channel=channel)
+    return response
+
+
+def _write_answers(response_id: uuid.UUID, answers: Mapping[str, StoredAnswer], keep_codes: set[str],
+                   survey_id: int) -> None:
+    """Upsert `answers` and delete any answer to a question not in `keep_codes` (now hidden)."""
+    question_ids = dict(Question.objects.filter(survey_id=survey_id).values_list("code", "id"))
+    rows = [
+        Answer(response_id=response_id, question_id=question_ids[code], value=a.value, text=a.text,
+               codes=a.codes, dont_know=a.dont_know)
+        for code, a in answers.items() if code in question_ids
+    ]
+    if rows:
+        Answer.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["response", "question"],
+            update_fields=["value", "text", "codes", "dont_know"],
+        )
+    keep_ids = [question_ids[c] for c in keep_codes if c in question_ids]
+    Answer.objects.filter(response_id=response_id).exclude(question_id__in=keep_ids).delete()
+
+
+def response_save_step(run: Run, step: str, step_answers: Mapping[str, StoredAnswer],
+                       step_codes: Iterable[str], keep_codes: set[str], language: str) -> Response:
+    """Save a valid step to the draft: its answers, minus any answer now hidden by a condition.
+
+    Questions of the step left empty are cleared too, so the draft is exactly what the respondent
+    sees. A completed response is never modified.
+    """
+    with transaction.atomic():
+        response = _ensure_draft(run, language)
+        if response.status == ResponseStatus.COMPLETE:
+            return response
+        cleared = set(step_codes) - set(step_answers)
+        _write_answers(response.id, step_answers, keep_codes - cleared, run.survey_id)
+        Response.objects.filter(pk=response.pk).update(last_step=step[:40], updated_at=timezone.now())
+    return response
+
+
+@dataclass
+class SubmitResult:
+    response_id: uuid.UUID
+    already: bool
+
+
+def response_submit(run: Run, answers: Mapping[str, StoredAnswer], keep_codes: set[str], language: str,
+                    on_commit: Callable[[Response], None] | None = None) -> SubmitResult:
+    """Complete a response once. Idempotent: the second and later calls change nothing.
+
+    Everything happens in one transaction; on any error nothing of it is written and the draft
+    stays as it was, so the respondent can simply try again.
+    """
+    with transaction.atomic():
+        response = _ensure_draft(run, language)
+        flipped = Response.objects.filter(pk=response.pk, status=ResponseStatus.PARTIAL).update(
+            status=ResponseStatus.COMPLETE, submitted_at=timezone.now(), language=language, last_step="",
+        )
+        if not flipped:
+            return SubmitResult(response.id, already=True)
+        _write_answers(response.id, answers, keep_codes, run.survey_id)
+        if on_commit is not None:
+            transaction.on_commit(lambda: on_commit(response))
+    return SubmitResult(response.id, already=False)
+
+
+def participant_by_token(raw_token: str) -> Participant | None:
+    """Find an invited participant by the secret in their link (compared through its hash)."""
+    if not raw_token or len(raw_token) > 100 or not raw_token.replace("-", "").replace("_", "").isalnum():
+        return None
+    return Participant.objects.select_related("survey", "wave", "category", "channel").filter(
+        token_hash=hash_secret(raw_token)).first()
+
+
+def response_by_resume_code(code: str) -> Response | None:
+    """Find a draft or response by its resume code (compared through its hash)."""
+    code = (code or "").strip()
+    if not code or len(code) > 100:
+        return None
+    return Response.objects.select_related("survey", "wave", "category", "channel").filter(
+        resume_code_hash=hash_secret(code)).first()
+
+
+def wave_for_answering(survey: Survey) -> tuple[Wave | None, str]:
+    """The wave a new response goes to, and why there is none: "", "not_open_yet", "closed", "none"."""
+    wave = survey.current_wave()
+    if wave is None:
+        return None, "none"
+    now = timezone.now()
+    if now < wave.opens_at:
+        return wave, "not_open_yet"
+    if now >= wave.closes_at:
+        return wave, "closed"
+    return wave, ""

@@ -1,0 +1,21 @@
+"""Respondent URLs: open link, invitation token, resume code, the wizard steps."""
+
+from django.urls import path, re_path
+
+from . import views
+from .wizard import SurveyWizard
+
+app_name = "surveys"
+
+wizard = SurveyWizard.as_view(url_name="surveys:step", done_step_name="fin")
+
+urlpatterns = [
+    path("t/<str:token>/", views.token_entry, name="token"),
+    path("reprise/", views.resume, name="resume"),
+    path("reprise/<str:code>/", views.resume_code, name="resume_code"),
+    path("<slug:slug>/", views.start, name="start"),
+    path("<slug:slug>/confidentialite/", views.notice, name="notice"),
+    path("<slug:slug>/merci/", views.thanks, name="thanks"),
+    path("<slug:slug>/apercu/<slug:category>/", views.preview, name="preview"),
+    re_path(r"^(?P<slug>[-\w]+)/q/(?P<step>[-\w]+)/$", wizard, name="step"),
+]

@@ -1,0 +1,199 @@
+"""Respondent and public pages. Thin: every decision is in `services` or `wizard`."""
+
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .forms import SectionForm
+from .models import Channel, Participant, ResponseStatus, Survey, UserCategory, new_secret
+from .permissions import in_group, surveys_for
+from .services.responses import (
+    Run, response_by_resume_code, participant_by_token, survey_structure, wave_for_answering,
+)
+from .wizard import CATEGORY_STEP, get_run, restore_storage, save_run, storage_prefix, unsign_run
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Open surveys for the public; links to the admin and dashboards for staff."""
+    now = timezone.now()
+    open_surveys = Survey.objects.filter(waves__opens_at__lte=now, waves__closes_at__gt=now).distinct()
+    return render(request, "home.html", {"open_surveys": open_surveys})
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "accessibility.html")
+
+
+def _message_page(request: HttpRequest, title: str, body: str, status: int = 200, survey: Survey | None = None
+                  ) -> HttpResponse:
+    return render(request, "surveys/message.html", {"title": title, "body": body, "survey": survey}, status=status)
+
+
+def start(request: HttpRequest, slug: str) -> HttpResponse:
+    """Open link: `/s/<slug>/?canal=website&categorie=researchers` (both optional)."""
+    survey = get_object_or_404(Survey, slug=slug)
+    wave, why = wave_for_answering(survey)
+    if why:
+        return _closed_page(request, survey, wave, why)
+    channel_code = request.GET.get("canal", "").strip()
+    category_code = request.GET.get("categorie", "").strip()
+    channel = Channel.objects.filter(code=channel_code).first() if channel_code else None
+    category = UserCategory.objects.filter(code=category_code).first() if category_code else None
+    allowed = list(survey.categories.all())
+    if (channel_code and channel is None) or (category_code and (category is None or (allowed and category not in allowed))):
+        return _message_page(
+            request, _("Lien incomplet"),
+            _("Ce lien contient un canal ou une catégorie que nous ne connaissons pas. "
+              "Vous pouvez répondre au questionnaire depuis son adresse principale."),
+            status=404, survey=survey)
+    run = get_run(request, survey)
+    fresh_link = bool(channel_code or category_code)
+    if run is not None and not run.done and run.wave_id == wave.pk and not fresh_link:
+        return redirect("surveys:step", slug=slug, step=request.session.get(
+            f"wizard_{storage_prefix(survey)}", {}).get("step") or _first_step(run))
+    run = Run(survey_id=survey.pk, wave_id=wave.pk, category=category.code if category else None,
+              channel=channel.code if channel else None, category_preset=category is not None,
+              resume_code=new_secret()[:16])
+    save_run(request, survey, run)
+    request.session.pop(f"wizard_{storage_prefix(survey)}", None)
+    return redirect("surveys:step", slug=slug, step=_first_step(run, survey))
+
+
+def _first_step(run: Run, survey: Survey | None = None) -> str:
+    if not run.category_preset:
+        return CATEGORY_STEP
+    from .services.responses import visible_sections
+
+    survey = survey or Survey.objects.get(pk=run.survey_id)
+    sections = visible_sections(survey_structure(survey), run.category, {})
+    return sections[0].code if sections else "recapitulatif"
+
+
+def _closed_page(request: HttpRequest, survey: Survey, wave, why: str) -> HttpResponse:
+    if why == "not_open_yet":
+        body = _("Ce questionnaire ouvrira le %(date)s.") % {"date": timezone.localtime(wave.opens_at).strftime("%d/%m/%Y %H:%M")}
+    elif why == "closed":
+        body = _("Ce questionnaire est clos depuis le %(date)s. Merci de votre intérêt.") % {
+            "date": timezone.localtime(wave.closes_at).strftime("%d/%m/%Y %H:%M")}
+    else:
+        body = _("Ce questionnaire n'est pas ouvert.")
+    return _message_page(request, _("Questionnaire fermé"), body, status=200, survey=survey)
+
+
+def token_entry(request: HttpRequest, token: str) -> HttpResponse:
+    """Invitation link: category and channel come from the invitation; one response per token."""
+    participant = participant_by_token(token)
+    if participant is None:
+        return _message_page(request, _("Lien invalide"),
+                             _("Ce lien d'invitation n'est pas valide. Vérifiez qu'il est complet."), status=404)
+    survey = participant.survey
+    wave = participant.wave
+    if not wave.is_open():
+        return _closed_page(request, survey, wave, "closed" if timezone.now() >= wave.closes_at else "not_open_yet")
+    response = getattr(participant, "response", None)
+    if response is not None and response.status == ResponseStatus.COMPLETE:
+        return _message_page(request, _("Déjà répondu"),
+                             _("Vous avez déjà répondu à ce questionnaire. Merci pour votre participation."),
+                             survey=survey)
+    if participant.opened_at is None:
+        Participant.objects.filter(pk=participant.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    run = Run(survey_id=survey.pk, wave_id=wave.pk, category=participant.category.code,
+              channel=participant.channel.code if participant.channel else None, category_preset=True,
+              participant_id=participant.pk)
+    if response is not None:
+        run.response_id = str(response.id)
+    save_run(request, survey, run)
+    step = restore_storage(request, survey, run)
+    return redirect("surveys:step", slug=survey.slug, step=step)
+
+
+def resume(request: HttpRequest) -> HttpResponse:
+    """A form to type a resume code (POST redirects to the code's URL)."""
+    code = request.POST.get("code", "").strip() if request.method == "POST" else ""
+    if code:
+        return resume_code(request, code)
+    return render(request, "surveys/resume.html", {})
+
+
+def resume_code(request: HttpRequest, code: str) -> HttpResponse:
+    """Continue a draft with its resume code, at the first unanswered step, every answer filled."""
+    response = response_by_resume_code(code)
+    if response is None:
+        return render(request, "surveys/resume.html", {"error": _("Ce code de reprise est inconnu.")}, status=404)
+    survey = response.survey
+    if response.status == ResponseStatus.COMPLETE:
+        return _message_page(request, _("Déjà répondu"),
+                             _("Ce questionnaire a déjà été envoyé. Merci pour votre participation."), survey=survey)
+    if not response.wave.is_open():
+        return _closed_page(request, survey, response.wave, "closed")
+    run = Run(survey_id=survey.pk, wave_id=response.wave_id, response_id=str(response.id),
+              category=response.category.code, channel=response.channel.code if response.channel else None,
+              category_preset=True, resume_code=code)
+    save_run(request, survey, run)
+    step = restore_storage(request, survey, run)
+    return redirect("surveys:step", slug=survey.slug, step=step)
+
+
+def notice(request: HttpRequest, slug: str) -> HttpResponse:
+    """The survey's information notice (GDPR art. 13)."""
+    survey = get_object_or_404(Survey, slug=slug)
+    return render(request, "surveys/notice.html", {"survey": survey})
+
+
+def thanks(request: HttpRequest, slug: str) -> HttpResponse:
+    survey = get_object_or_404(Survey, slug=slug)
+    run = get_run(request, survey)
+    return render(request, "surveys/thanks.html", {
+        "survey": survey,
+        "resume_code": run.resume_code if run and run.done and run.participant_id is None else None,
+    })
+
+
+@staff_member_required
+def preview(request: HttpRequest, slug: str, category: str) -> HttpResponse:
+    """Exactly the steps and questions a respondent of `category` would get (conditions listed)."""
+    if not (in_group(request.user, "designers", "analysts") or request.user.is_superuser):
+        raise Http404
+    survey = get_object_or_404(surveys_for(request.user), slug=slug)
+    cat = get_object_or_404(UserCategory, code=category)
+    steps = []
+    for section in survey_structure(survey):
+        if not section.applies_to(cat.code):
+            continue
+        questions = [q for q in section.questions.all() if q.applies_to(cat.code)]
+        if questions:
+            steps.append({"section": section, "form": SectionForm(prefix=section.code, questions=questions)})
+    return render(request, "surveys/preview.html", {
+        "survey": survey, "category": cat, "steps": steps,
+        "categories": list(survey.categories.all()) or list(UserCategory.objects.all()),
+    })
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Expired session or CSRF cookie: show the page again with what was typed, never a bare 403."""
+    match = request.resolver_match
+    run = unsign_run(request.POST.get("ecoute-run", "")) if request.method == "POST" else None
+    if run is not None:
+        survey = Survey.objects.filter(pk=run.survey_id).first()
+        step = request.POST.get("ecoute-step") or ""
+        section = next((s for s in survey_structure(survey) if s.code == step), None) if survey else None
+        if section is not None:
+            questions = [q for q in section.questions.all() if q.applies_to(run.category)]
+            form = SectionForm(data=request.POST, prefix=section.code, questions=questions)
+            return render(request, "surveys/expired.html", {
+                "survey": survey, "section": section, "form": form, "run_signed": request.POST.get("ecoute-run"),
+                "action": reverse("surveys:step", kwargs={"slug": survey.slug, "step": step}), "step": step,
+            }, status=403)
+    del match
+    return _message_page(request, _("Session expirée"),
+                         _("Votre session a expiré. Rechargez la page et recommencez l'opération."), status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A generic French page: no stack trace, no SQL, no settings."""
+    return render(request, "500.html", status=500)

@@ -1,0 +1,324 @@
+"""The questionnaire wizard (django-formtools): one step per section that applies to the respondent.
+
+The step list is built per request (new dicts in `setup()`, never the class-level ones) from the
+survey's sections, the respondent's category and the answers so far; conditions are evaluated by
+`surveys.logic` from those answers, never by reading a skipped step. Each valid step is saved to
+a draft Response, so an expired session loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from formtools.wizard.views import NamedUrlSessionWizardView
+
+from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_to_data
+from .models import Response, Survey, UserCategory
+from .services import notifications
+from .services.responses import (
+    Run, answers_for_logic, response_load_answers, response_save_step, response_submit, survey_structure,
+    visible_question_codes, visible_questions, visible_sections,
+)
+
+CATEGORY_STEP = "categorie"
+REVIEW_STEP = "recapitulatif"
+RUN_SIGNER_SALT = "ecoute.run"
+
+
+def run_session_key(slug: str) -> str:
+    return f"ecoute_run_{slug}"
+
+
+def get_run(request: HttpRequest, survey: Survey) -> Run | None:
+    run = Run.from_session(request.session.get(run_session_key(survey.slug)))
+    if run is not None and run.survey_id != survey.pk:
+        return None
+    return run
+
+
+def save_run(request: HttpRequest, survey: Survey, run: Run) -> None:
+    request.session[run_session_key(survey.slug)] = run.to_session()
+
+
+def sign_run(run: Run) -> str:
+    """A signed copy of the run for the page: lets an expired session be recovered from a post."""
+    return signing.dumps(run.to_session(), salt=RUN_SIGNER_SALT, compress=True)
+
+
+def unsign_run(value: str) -> Run | None:
+    try:
+        return Run.from_session(signing.loads(value, salt=RUN_SIGNER_SALT, max_age=7 * 24 * 3600))
+    except signing.BadSignature:
+        return None
+
+
+def storage_prefix(survey: Survey) -> str:
+    return f"ecoute_wizard_{survey.slug}"
+
+
+class SurveyWizard(NamedUrlSessionWizardView):
+    """Answer one survey. URL: /s/<slug>/q/<step>/ ; done step: /s/<slug>/q/fin/."""
+
+    template_name = "surveys/step.html"
+    form_list = [("placeholder", ReviewForm)]  # replaced per request in setup()
+
+    # -- per-request step list ------------------------------------------------------------
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.survey = get_object_or_404(Survey, slug=kwargs["slug"])
+        self.structure = survey_structure(self.survey)
+        self.sections_by_code = {s.code: s for s in self.structure}
+        self.run = get_run(request, self.survey)
+        if self.run is None and request.method == "POST":
+            self.run = unsign_run(request.POST.get("ecoute-run", ""))
+            if self.run is not None and self.run.survey_id == self.survey.pk:
+                save_run(request, self.survey, self.run)
+                self._restore_storage_needed = True
+            else:
+                self.run = None
+        form_list: OrderedDict[str, type] = OrderedDict()
+        condition_dict: dict[str, Any] = {}
+        if self.run is not None and not self.run.category_preset:
+            form_list[CATEGORY_STEP] = CategoryForm
+        for section in self.structure:
+            form_list[section.code] = SectionForm
+            condition_dict[section.code] = self._section_visible
+        form_list[REVIEW_STEP] = ReviewForm
+        self.form_list = form_list
+        self.condition_dict = condition_dict
+        self._answers_cache: dict[str, StoredAnswer] | None = None
+
+    def get_prefix(self, request: HttpRequest, *args: Any, **kwargs: Any) -> str:
+        return storage_prefix(get_object_or_404(Survey, slug=kwargs["slug"]))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.run is None:
+            messages.info(request, _("Votre session a expiré : reprenez avec votre code ou recommencez."))
+            return redirect("surveys:start", slug=self.survey.slug)
+        if self.run.done or Response.objects.filter(pk=self.run.response_id, status="complete").exists():
+            return redirect("surveys:thanks", slug=self.survey.slug)
+        if getattr(self, "_restore_storage_needed", False):
+            restore_storage(request, self.survey, self.run)
+        return super().dispatch(request, *args, **kwargs)
+
+    # -- answers so far (for conditions) --------------------------------------------------
+    def category(self) -> str | None:
+        if self.run.category_preset:
+            return self.run.category
+        data = self.storage.get_step_data(CATEGORY_STEP) if CATEGORY_STEP in self.form_list else None
+        if data:
+            code = data.get(f"{CATEGORY_STEP}-category")
+            if code and UserCategory.objects.filter(code=code).exists():
+                return code
+        return self.run.category
+
+    def answers_so_far(self) -> dict[str, StoredAnswer]:
+        """Answers of every stored step, validated by the step's own form."""
+        if self._answers_cache is None:
+            answers: dict[str, StoredAnswer] = {}
+            category = self.category()
+            for section in self.structure:
+                data = self.storage.get_step_data(section.code)
+                if data is None:
+                    continue
+                form = SectionForm(data=data, prefix=self.get_form_prefix(section.code, SectionForm),
+                                   questions=visible_questions(section, category, answers_for_logic(
+                                       self.structure, answers)))
+                if form.is_valid():
+                    answers.update(form.stored_answers())
+            self._answers_cache = answers
+        return self._answers_cache
+
+    def logic_answers(self) -> dict:
+        return answers_for_logic(self.structure, self.answers_so_far())
+
+    def _section_visible(self, wizard: SurveyWizard) -> bool:
+        # formtools calls this once per section; the section is the one being asked about.
+        return True
+
+    def get_form_list(self) -> OrderedDict:
+        """Steps for this respondent: category (if asked), visible sections, review."""
+        category = self.category()
+        visible = {s.code for s in visible_sections(self.structure, category, self.logic_answers())} if category else set()
+        out: OrderedDict[str, type] = OrderedDict()
+        for key, form_class in self.form_list.items():
+            if key in (CATEGORY_STEP, REVIEW_STEP) or key in visible:
+                out[key] = form_class
+        return out
+
+    # -- forms ----------------------------------------------------------------------------
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        step = step or self.steps.current
+        if step == CATEGORY_STEP:
+            return {"categories": self.survey_categories()}
+        if step in self.sections_by_code:
+            # Conditions read the answers of the *other* steps; a step never hides its own questions.
+            others = {k: v for k, v in self.answers_so_far().items()
+                      if k not in {q.code for q in self.sections_by_code[step].questions.all()}}
+            return {"questions": visible_questions(self.sections_by_code[step], self.category(),
+                                                   answers_for_logic(self.structure, others))}
+        return {}
+
+    def survey_categories(self) -> list[UserCategory]:
+        return list(self.survey.categories.all()) or list(UserCategory.objects.all())
+
+    def process_step(self, form: Any) -> dict:
+        data = super().process_step(form)
+        step = self.steps.current
+        if step == CATEGORY_STEP:
+            self.run.category = form.cleaned_data["category"].code
+            save_run(self.request, self.survey, self.run)
+        elif step in self.sections_by_code:
+            self._answers_cache = None
+            answers = dict(self.answers_so_far())
+            for q in form.questions:
+                answers.pop(q.code, None)
+            answers.update(form.stored_answers())
+            keep = visible_question_codes(self.structure, self.category(),
+                                          answers_for_logic(self.structure, answers))
+            self.run.category = self.category()
+            try:
+                response_save_step(self.run, step, form.stored_answers(), [q.code for q in form.questions],
+                                   keep, get_language() or "fr")
+            except DatabaseError:
+                messages.warning(self.request, _("Vos réponses n'ont pas pu être enregistrées sur le serveur ; "
+                                                 "elles restent dans cette session."))
+            save_run(self.request, self.survey, self.run)
+        return data
+
+    def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
+        self._answers_cache = None
+        if hasattr(self, "_resolved_form_list"):
+            del self._resolved_form_list
+        return super().render_next_step(form, **kwargs)
+
+    # -- pages ----------------------------------------------------------------------------
+    def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        step = self.steps.current
+        section = self.sections_by_code.get(step)
+        context.update({
+            "survey": self.survey,
+            "section": section,
+            "is_category_step": step == CATEGORY_STEP,
+            "is_review": step == REVIEW_STEP,
+            "run_signed": sign_run(self.run),
+            "resume_code": self.run.resume_code,
+            "is_first_step": self.steps.step0 == 0,
+            "progress_percent": int(100 * self.steps.step0 / max(self.steps.count - 1, 1)),
+        })
+        if step == REVIEW_STEP:
+            context["review"] = self.review_rows()
+        return context
+
+    def review_rows(self) -> list[dict[str, Any]]:
+        """Every visible step with its questions and the answer given, for the review page."""
+        answers = self.answers_so_far()
+        logic = answers_for_logic(self.structure, answers)
+        category = self.category()
+        rows = []
+        for section in visible_sections(self.structure, category, logic):
+            items = []
+            for q in visible_questions(section, category, logic):
+                items.append({"question": q, "answer": display_answer(q, answers.get(q.code))})
+            rows.append({"section": section, "items": items,
+                         "url": reverse("surveys:step", kwargs={"slug": self.survey.slug, "step": section.code})})
+        return rows
+
+    def get_step_url(self, step: str) -> str:
+        return reverse(self.url_name, kwargs={"slug": self.survey.slug, "step": step})
+
+    def render_done(self, form: Any, **kwargs: Any) -> HttpResponse:
+        self._answers_cache = None
+        return super().render_done(form, **kwargs)
+
+    def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
+        form_dict = form_dict or kwargs.get("form_dict", {})
+        if CATEGORY_STEP in form_dict:
+            self.run.category = form_dict[CATEGORY_STEP].cleaned_data["category"].code
+        answers: dict[str, StoredAnswer] = {}
+        for key, form in form_dict.items():
+            if isinstance(form, SectionForm):
+                answers.update(form.stored_answers())
+        keep = visible_question_codes(self.structure, self.run.category, answers_for_logic(self.structure, answers))
+        answers = {k: v for k, v in answers.items() if k in keep}
+        try:
+            result = response_submit(self.run, answers, keep, get_language() or "fr",
+                                     on_commit=notifications.response_confirm)
+        except DatabaseError:
+            return render(self.request, "surveys/retry.html", {"survey": self.survey}, status=503)
+        self.run.done = True
+        self.run.response_id = str(result.response_id)
+        save_run(self.request, self.survey, self.run)
+        return redirect("surveys:thanks", slug=self.survey.slug)
+
+
+def display_answer(question: Any, answer: StoredAnswer | None) -> str:
+    """An answer as the respondent would read it on the review page."""
+    from .forms import SATISFACTION_LABELS
+    from .models import QuestionType, tr
+
+    if answer is None:
+        return _("Pas de réponse")
+    if answer.dont_know:
+        return _("Ne sait pas / non concerné")
+    if question.type == QuestionType.SATISFACTION and answer.value is not None:
+        return f"{int(answer.value)} – {SATISFACTION_LABELS[int(answer.value)]}"
+    if question.type in (QuestionType.SCALE, QuestionType.NPS) and answer.value is not None:
+        return f"{int(answer.value)} / 10"
+    if question.type == QuestionType.NUMBER and answer.value is not None:
+        return f"{answer.value:g}"
+    labels = {c.code: tr(c, "label") for c in question.choices.all()}
+    if question.type == QuestionType.SINGLE:
+        return labels.get(answer.text, answer.text)
+    if question.type == QuestionType.MULTIPLE:
+        return ", ".join(labels.get(c, c) for c in answer.codes or [])
+    if question.type == QuestionType.MATRIX:
+        return "; ".join(f"{labels.get(k, k)} : {v}" for k, v in (answer.codes or {}).items())
+    return answer.text
+
+
+def restore_storage(request: HttpRequest, survey: Survey, run: Run) -> str | None:
+    """Refill the wizard's session storage from the draft in the database.
+
+    Returns the first step still to answer (or the review step), so a respondent who comes back
+    with a resume code or their invitation link continues where they were, every answer filled.
+    """
+    from formtools.wizard.storage.session import SessionStorage
+
+    structure = survey_structure(survey)
+    answers = response_load_answers(run.response_id)
+    storage = SessionStorage(storage_prefix(survey), request, None)
+    storage.reset()
+    if not run.category_preset and run.category:
+        storage.set_step_data(CATEGORY_STEP, {f"{CATEGORY_STEP}-category": [run.category]})
+    logic = answers_for_logic(structure, answers)
+    sections = visible_sections(structure, run.category, logic) if run.category else []
+    codes = [s.code for s in sections]
+    last_step = Response.objects.filter(pk=run.response_id).values_list("last_step", flat=True).first() or ""
+    last_index = codes.index(last_step) if last_step in codes else -1
+    first_missing: str | None = None
+    for index, section in enumerate(sections):
+        data = answers_to_data(visible_questions(section, run.category, logic), answers, section.code)
+        form = SectionForm(data=data, prefix=section.code,
+                           questions=visible_questions(section, run.category, logic))
+        if form.is_valid() and (data or index <= last_index):
+            storage.set_step_data(section.code, data)
+        elif first_missing is None:
+            first_missing = section.code
+    if not run.category:
+        first_missing = CATEGORY_STEP
+    elif first_missing is None:
+        first_missing = REVIEW_STEP
+    storage.current_step = first_missing
+    request.session.modified = True
+    return first_missing

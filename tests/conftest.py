@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests run on SQLite by default and on PostgreSQL when DATABASE_URL says so."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ECOUTE_TESTING", "1")
+
+import pytest  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+
+from tests import factories  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request):
+    """Rate limits and cached dashboard tables must not leak between tests."""
+    if "django_db" in request.keywords or "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        try:
+            cache.clear()
+        except Exception:  # cache table not created yet in a test without the database
+            pass
+    yield
+
+
+@pytest.fixture
+def survey(db):
+    """A small survey covering every question type, targeting and conditions (see factories)."""
+    return factories.build_survey()
+
+
+@pytest.fixture
+def demo_survey(db):
+    """The demo survey of the repository, imported from its JSON."""
+    from django.core.management import call_command
+
+    call_command("import_survey", "surveys/demo/survey.json")
+    from surveys.models import Survey
+
+    return Survey.objects.get(slug="satisfaction-usagers")
