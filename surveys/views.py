@@ -188,6 +188,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             return render(request, "surveys/expired.html", {
                 "survey": survey, "section": section, "form": form, "run_signed": request.POST.get("ecoute-run"),
                 "action": reverse("surveys:step", kwargs={"slug": survey.slug, "step": step}), "step": step,
+                "mgmt_name": f"{storage_prefix(survey)}-current_step",
             }, status=403)
     del match
     return _message_page(request, _("Session expirée"),

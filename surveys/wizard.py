@@ -17,9 +17,10 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from formtools.wizard.views import NamedUrlSessionWizardView
+from formtools.wizard.views import NamedUrlSessionWizardView, WizardView
 
 from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_to_data
 from .models import Response, Survey, UserCategory
@@ -153,6 +154,8 @@ class SurveyWizard(NamedUrlSessionWizardView):
         for key, form_class in self.form_list.items():
             if key in (CATEGORY_STEP, REVIEW_STEP) or key in visible:
                 out[key] = form_class
+        # formtools deletes these two after each processed step; we recompute every time anyway.
+        self._resolved_form_list, self._cache_signature = out, None
         return out
 
     # -- forms ----------------------------------------------------------------------------
@@ -197,8 +200,6 @@ class SurveyWizard(NamedUrlSessionWizardView):
 
     def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
         self._answers_cache = None
-        if hasattr(self, "_resolved_form_list"):
-            del self._resolved_form_list
         return super().render_next_step(form, **kwargs)
 
     # -- pages ----------------------------------------------------------------------------
@@ -237,9 +238,26 @@ class SurveyWizard(NamedUrlSessionWizardView):
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"slug": self.survey.slug, "step": step})
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """GET never submits: the done URL only redirects (to the review step)."""
+        if kwargs.get("step") == self.done_step_name:
+            return redirect(self.get_step_url(REVIEW_STEP))
+        return super().get(request, *args, **kwargs)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Refuse a post for a step this respondent does not have (skipped, hidden, forged)."""
+        posted = self.request.POST.get(f"{self.prefix}-current_step", "")
+        goto = self.request.POST.get("wizard_goto_step")
+        steps = self.get_form_list()
+        if not goto and posted not in steps:
+            messages.warning(self.request, _("Cette étape n'est pas disponible : reprenez ici."))
+            return redirect(self.get_step_url(self.steps.current if self.steps.current in steps else self.steps.first))
+        return super().post(*args, **kwargs)
+
     def render_done(self, form: Any, **kwargs: Any) -> HttpResponse:
+        """Submit right from the review post (formtools' named-URL variant would redirect to a GET)."""
         self._answers_cache = None
-        return super().render_done(form, **kwargs)
+        return WizardView.render_done(self, form, **kwargs)
 
     def done(self, form_list: Any, form_dict: dict[str, Any] | None = None, **kwargs: Any) -> HttpResponse:
         form_dict = form_dict or kwargs.get("form_dict", {})
@@ -309,7 +327,7 @@ def restore_storage(request: HttpRequest, survey: Survey, run: Run) -> str | Non
     first_missing: str | None = None
     for index, section in enumerate(sections):
         data = answers_to_data(visible_questions(section, run.category, logic), answers, section.code)
-        form = SectionForm(data=data, prefix=section.code,
+        form = SectionForm(data=MultiValueDict(data), prefix=section.code,
                            questions=visible_questions(section, run.category, logic))
         if form.is_valid() and (data or index <= last_index):
             storage.set_step_data(section.code, data)
