@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("s/", include("surveys.urls")),
     path("analyse/", include("analysis.urls")),
+    path("equipe/", include("surveys.staff_urls")),
+    path("w/", include("surveys.widget_urls")),
 ]
 
 handler500 = "surveys.views.server_error"

@@ -1,0 +1,5 @@
+"""The embeddable one-question satisfaction widget."""
+
+app_name = "widget"
+
+urlpatterns: list = []
