@@ -98,8 +98,72 @@ def secondary_mask(
         hidden[best] = True
 
 
-def _describe(key_cols: list[str], values: tuple) -> str:
+def _describe(key_cols: list[str], values: Sequence) -> str:
     return ", ".join(f"{c}={v}" for c, v in zip(key_cols, values))
+
+
+def _codes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Integer id per row of ``frame`` for the combination of ``cols`` (missing is a value)."""
+    from .indicators import group_codes  # shared cell numbering (no pandas groupby per call)
+
+    if not cols:
+        return np.zeros(len(frame), dtype=np.int64)
+    return group_codes(frame, cols, dropna=False).codes
+
+
+def _cell_mask(
+    frame: pd.DataFrame,
+    n: np.ndarray,
+    primary_row: np.ndarray,
+    rows_k: list[str],
+    cols_k: list[str],
+    slice_k: list[str],
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, list]:
+    """Cell id of each row, and per cell: keys, hidden, primary, reason; margins to hide."""
+    from .indicators import group_codes
+
+    key_cols = slice_k + rows_k + cols_k
+    groups = group_codes(frame, key_cols, dropna=False)
+    cell = groups.codes
+    keys = groups.keys
+    G = groups.ngroups
+    cell_n = np.zeros(G)
+    np.maximum.at(cell_n, cell, n)  # a cell's size for ties: its largest indicator n
+    primary = np.bincount(cell, weights=primary_row, minlength=G) > 0
+    hidden = primary.copy()
+    reason = np.full(G, "", dtype=object)
+    margins: list[tuple] = []
+    if (rows_k or cols_k) and G:
+        slice_codes = _codes(keys, slice_k)
+        row_codes = _codes(keys, rows_k)
+        col_codes = _codes(keys, cols_k)
+        for s in np.unique(slice_codes):
+            idx = np.flatnonzero(slice_codes == s)
+            r = np.unique(row_codes[idx], return_inverse=True)[1]
+            c = np.unique(col_codes[idx], return_inverse=True)[1]
+            before = hidden[idx]
+            if not before.any():
+                continue
+            after = secondary_mask(r, c, cell_n[idx], before)
+            hidden[idx] = after
+            for i in idx[after & ~before]:
+                parts = [_describe(names, keys.loc[i, names]) for names in (rows_k, cols_k)
+                         if names]
+                reason[i] = (f"secondary: complementary cell ({' / '.join(parts)}) "
+                             "protecting a hidden cell")
+            # a row margin exists only if there are columns, and vice versa; a line with a
+            # single cell has a margin equal to that cell
+            slice_key = tuple(keys.loc[idx[0], slice_k]) if slice_k else ()
+            for lines, kind, names, other in ((r, "row", rows_k, cols_k),
+                                              (c, "column", cols_k, rows_k)):
+                if not names or not other:
+                    continue
+                size = np.bincount(lines)
+                for j in np.flatnonzero(size == 1):
+                    i = idx[np.flatnonzero(lines == j)[0]]
+                    if hidden[i]:
+                        margins.append((slice_key, kind, tuple(keys.loc[i, names])))
+    return cell, keys, hidden, primary, reason, margins
 
 
 def cell_mask(
@@ -110,66 +174,34 @@ def cell_mask(
     by_cols: Sequence[str] | None = None,
     slice_by: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The suppression mask per cell for a frame of (cell key…, n_col, primary).
+    """The suppression mask per cell of a (long) table.
 
     ``cells`` has one row per indicator of a cell (several rows may share a key). Returns one
     row per cell key with ``hidden`` (bool), ``primary`` (bool: some indicator of the cell has
     n < min_cell) and ``reason`` (for secondary cells), plus ``attrs["margins_to_hide"]``.
     """
     rows_k, cols_k, slice_k = _as_list(by_rows), _as_list(by_cols), _as_list(slice_by)
-    key_cols = slice_k + rows_k + cols_k
-    n = pd.to_numeric(cells[n_col], errors="coerce").astype("float64").fillna(0.0)
-    primary_row = (n < min_cell).to_numpy() if min_cell > 0 else np.zeros(len(cells), bool)
-    if not key_cols:  # every row is its own cell, no margins: primary only
-        out = pd.DataFrame({"hidden": primary_row, "primary": primary_row, "reason": ""})
-        out.attrs["margins_to_hide"] = []
-        return out
-    frame = cells[key_cols].copy()
-    frame["_n"] = n.to_numpy()
-    frame["_p"] = primary_row
-    grouped = frame.groupby(key_cols, observed=True, sort=False, dropna=False)
-    agg = grouped.agg(_n=("_n", "max"), _p=("_p", "any")).reset_index()
-    hidden = agg["_p"].to_numpy().copy()
-    reason = np.full(len(agg), "", dtype=object)
-    margins: list[tuple] = []
-    if rows_k or cols_k:
-        slice_codes = (agg.groupby(slice_k, observed=True, sort=False, dropna=False).ngroup()
-                       .to_numpy() if slice_k else np.zeros(len(agg), dtype=np.int64))
-        row_codes = (agg.groupby(rows_k, observed=True, sort=False, dropna=False).ngroup()
-                     .to_numpy() if rows_k else np.zeros(len(agg), dtype=np.int64))
-        col_codes = (agg.groupby(cols_k, observed=True, sort=False, dropna=False).ngroup()
-                     .to_numpy() if cols_k else np.zeros(len(agg), dtype=np.int64))
-        for s in np.unique(slice_codes):
-            idx = np.flatnonzero(slice_codes == s)
-            r = np.unique(row_codes[idx], return_inverse=True)[1]
-            c = np.unique(col_codes[idx], return_inverse=True)[1]
-            before = hidden[idx]
-            after = secondary_mask(r, c, agg["_n"].to_numpy()[idx], before)
-            hidden[idx] = after
-            added = idx[after & ~before]
-            for i in added:
-                row_desc = _describe(rows_k, tuple(agg.loc[i, rows_k])) if rows_k else ""
-                col_desc = _describe(cols_k, tuple(agg.loc[i, cols_k])) if cols_k else ""
-                where = " / ".join(d for d in (row_desc, col_desc) if d)
-                reason[i] = f"secondary: complementary cell ({where}), protects hidden cells"
-            # single-cell lines whose cell is hidden: their margin equals the cell
-            slice_key = tuple(agg.loc[idx[0], slice_k]) if slice_k else ()
-            # a row margin exists only if there are columns, and vice versa
-            for lines, kind, names, other in ((r, "row", rows_k, cols_k),
-                                              (c, "column", cols_k, rows_k)):
-                if not names or not other:
-                    continue
-                size = np.bincount(lines)
-                for j in np.flatnonzero(size == 1):
-                    i = idx[np.flatnonzero(lines == j)[0]]
-                    if hidden[i]:
-                        margins.append((slice_key, kind, tuple(agg.loc[i, names])))
-    out = agg[key_cols].copy()
+    n = _n_values(cells, n_col)
+    primary_row = _primary(n, min_cell)
+    _, keys, hidden, primary, reason, margins = _cell_mask(
+        cells, n, primary_row, rows_k, cols_k, slice_k)
+    out = keys.copy()
     out["hidden"] = hidden
-    out["primary"] = agg["_p"].to_numpy()
+    out["primary"] = primary
     out["reason"] = reason
     out.attrs["margins_to_hide"] = margins
     return out
+
+
+def _n_values(t: pd.DataFrame, n_col: str) -> np.ndarray:
+    n = pd.to_numeric(t[n_col], errors="coerce")
+    return n.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _primary(n: np.ndarray, min_cell: int) -> np.ndarray:
+    if min_cell <= 0:
+        return np.zeros(n.shape, dtype=bool)
+    return ~(n >= min_cell)  # a missing n counts as 0
 
 
 def suppress_many(
@@ -187,34 +219,36 @@ def suppress_many(
     hidden in one table (primary) is hidden in all; secondary suppression runs once on the
     union. Returns new tables with ``suppressed`` (bool) and ``suppression_reason``
     ("primary: n < 5", "secondary: ..." or ""), the measure columns (:data:`MEASURES` and
-    ``measures``) replaced by NaN (``n`` by <NA>, as nullable Int64) and ``low_precision`` set
-    to False where suppressed. ``min_cell=0`` disables suppression.
+    ``measures``) replaced by NaN (integer ``n`` columns become nullable Int64 with <NA>) and
+    ``low_precision`` set to False where suppressed. ``min_cell=0`` disables suppression.
+    With no key columns each row is its own cell (primary suppression only).
     """
-    key_cols = _as_list(slice_by) + _as_list(by_rows) + _as_list(by_cols)
-    for name, t in tables.items():
-        missing = [c for c in key_cols + [n_col] if c not in t.columns]
+    rows_k, cols_k, slice_k = _as_list(by_rows), _as_list(by_cols), _as_list(slice_by)
+    key_cols = slice_k + rows_k + cols_k
+    names = list(tables)
+    for name in names:
+        missing = [c for c in key_cols + [n_col] if c not in tables[name].columns]
         if missing:
             raise KeyError(f"table {name!r} lacks column(s) {', '.join(map(repr, missing))}")
-    names = list(tables)
-    if key_cols:
-        stacked = pd.concat(
-            [tables[k][key_cols + [n_col]] for k in names], ignore_index=True
-        ) if names else pd.DataFrame(columns=key_cols + [n_col])
-    else:
-        stacked = None
+    n_all = [_n_values(tables[k], n_col) for k in names]
+    primary_all = [_primary(n, min_cell) for n in n_all]
+    margins: list = []
+    if key_cols and names:
+        frames = [tables[k][key_cols] for k in names]
+        stacked = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        cell, _, hidden_c, primary_c, reason_c, margins = _cell_mask(
+            stacked, np.concatenate(n_all), np.concatenate(primary_all), rows_k, cols_k,
+            slice_k)
+        bounds = np.cumsum([0] + [len(tables[k]) for k in names])
     results: dict[str, pd.DataFrame] = {}
-    if key_cols:
-        mask = cell_mask(stacked, min_cell, n_col, by_rows, by_cols, slice_by)
-        margins = mask.attrs.get("margins_to_hide", [])
-    for name in names:
+    for j, name in enumerate(names):
         t = tables[name].copy()
-        n = pd.to_numeric(t[n_col], errors="coerce").astype("float64").fillna(0.0).to_numpy()
-        own_primary = (n < min_cell) if min_cell > 0 else np.zeros(len(t), bool)
+        own_primary = primary_all[j]
         if key_cols:
-            m = t[key_cols].merge(mask, on=key_cols, how="left", sort=False)
-            hidden = m["hidden"].fillna(False).to_numpy(dtype=bool)
-            cell_primary = m["primary"].fillna(False).to_numpy(dtype=bool)
-            sec_reason = m["reason"].fillna("").to_numpy(dtype=object)
+            cid = cell[bounds[j]:bounds[j + 1]]
+            hidden = hidden_c[cid] | own_primary
+            cell_primary = primary_c[cid]
+            sec_reason = reason_c[cid]
         else:
             hidden = own_primary
             cell_primary = own_primary
@@ -222,26 +256,24 @@ def suppress_many(
         reason = np.where(
             own_primary,
             f"primary: n < {min_cell}",
-            np.where(
-                cell_primary,
-                f"secondary: another indicator of this cell has n < {min_cell}",
-                np.where(hidden, sec_reason, ""),
-            ),
+            np.where(cell_primary,
+                     f"secondary: another indicator of this cell has n < {min_cell}",
+                     np.where(hidden, sec_reason, "")),
         )
-        hidden = hidden | own_primary
         for col in list(MEASURES) + list(measures):
             if col not in t.columns:
                 continue
-            if col in ("n", "n_cell", n_col) and pd.api.types.is_integer_dtype(t[col].dtype):
-                t[col] = t[col].astype("Int64").mask(hidden)
-            else:
-                t[col] = t[col].astype("float64").mask(hidden)
+            if pd.api.types.is_integer_dtype(t[col].dtype):  # counts: nullable, stay integers
+                t[col] = t[col].astype("Int64")
+            elif not pd.api.types.is_float_dtype(t[col].dtype):
+                t[col] = t[col].astype("float64")
+            if hidden.any():
+                t[col] = t[col].mask(hidden)
         if "low_precision" in t.columns:
             t["low_precision"] = t["low_precision"].astype(bool) & ~hidden
         t["suppressed"] = hidden
         t["suppression_reason"] = pd.array(reason.astype(str), dtype="str")
-        if key_cols:
-            t.attrs["margins_to_hide"] = list(margins)
+        t.attrs["margins_to_hide"] = list(margins)
         results[name] = t
     return results
 

@@ -37,7 +37,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # lighter to import than scipy.stats (the CLI starts faster)
 
 __all__ = [
     "Z",
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 #: the 0.975 quantile of the standard normal (methodology: z = 1.959964)
-Z: float = float(stats.norm.ppf(0.975))
+Z: float = float(special.ndtri(0.975))
 
 #: indicator kinds accepted by :func:`compute`
 KINDS = ("mean", "satisfied", "nps")
@@ -83,6 +83,7 @@ class Groups:
 
     codes: np.ndarray
     keys: pd.DataFrame  # one row per cell, the ``by`` columns, index 0..ngroups-1
+    has_missing: bool = False  # some rows are in no cell (codes == -1)
 
     @property
     def ngroups(self) -> int:
@@ -142,17 +143,20 @@ def group_codes(df: pd.DataFrame, by: str | Sequence[str] | None, dropna: bool =
     valid = np.ones(n_rows, dtype=bool)
     for codes, _, _ in parts:
         valid &= codes >= 0
+    all_valid = bool(valid.all())
     combined = np.zeros(n_rows, dtype=np.int64)
     for codes, _, k in parts:  # mixed radix, first column most significant
         combined *= max(k, 1)
-        combined += np.where(codes >= 0, codes, 0)
+        combined += codes if all_valid else np.where(codes >= 0, codes, 0)
     total = int(np.prod(shape, dtype=np.float64)) if shape else 1
     if total <= _DENSE_LIMIT:
         present = np.bincount(combined[valid], minlength=total) > 0
         observed = np.flatnonzero(present)
         lookup = np.full(total, -1, dtype=np.int64)
         lookup[observed] = np.arange(observed.size)
-        out = np.where(valid, lookup[combined], -1)
+        out = lookup[combined]
+        if not all_valid:
+            out[~valid] = -1
     else:
         observed, inverse = np.unique(combined[valid], return_inverse=True)
         out = np.full(n_rows, -1, dtype=np.int64)
@@ -166,7 +170,7 @@ def group_codes(df: pd.DataFrame, by: str | Sequence[str] | None, dropna: bool =
         axis=1,
     )
     keys.index = pd.RangeIndex(len(keys))
-    return Groups(out, keys)
+    return Groups(out, keys, not all_valid)
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,9 +188,12 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
         raise ValueError(f"column {col!r} is not numeric") from exc
 
 
-def _weights(df: pd.DataFrame, weight: str | None, answered: np.ndarray | None = None) -> np.ndarray:
+def _weights(
+    df: pd.DataFrame, weight: str | None, answered: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The weights (validated: finite where used, ≥ 0), or None when unweighted."""
     if weight is None:
-        return np.ones(len(df), dtype=np.float64)
+        return None
     w = _numeric(df, weight)
     check = ~np.isfinite(w) if answered is None else (~np.isfinite(w) & answered)
     if check.any():
@@ -196,39 +203,54 @@ def _weights(df: pd.DataFrame, weight: str | None, answered: np.ndarray | None =
     return w
 
 
-@dataclass(frozen=True)
 class _Cells:
-    """Answers restricted to rows in a cell with a non-missing answer."""
+    """Answers restricted to rows in a cell with a non-missing answer.
 
-    y: np.ndarray
-    w: np.ndarray
-    c: np.ndarray
-    G: int
+    ``w is None`` means unweighted (all weights 1), which skips the weighted sums.
+    The sizes (n, W, n_eff) are computed once and shared by the indicators of a question.
+    """
+
+    __slots__ = ("y", "w", "c", "G", "_sizes")
+
+    def __init__(self, y: np.ndarray, w: np.ndarray | None, c: np.ndarray, G: int):
+        self.y, self.w, self.c, self.G = y, w, c, G
+        self._sizes = None
 
     def sum(self, values: np.ndarray | None = None) -> np.ndarray:
+        """Σ values per cell (a count when values is None)."""
         return np.bincount(self.c, weights=values, minlength=self.G)
 
+    def wsum(self, values: np.ndarray) -> np.ndarray:
+        """Σ w·values per cell."""
+        return self.sum(values if self.w is None else self.w * values)
 
-def _cells(y: np.ndarray, w: np.ndarray, groups: Groups) -> _Cells:
-    ok = (groups.codes >= 0) & ~np.isnan(y)
-    return _Cells(y[ok], w[ok], groups.codes[ok], groups.ngroups)
+    def sizes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """n, W = Σw, n_eff = W²/Σw² (Kish)."""
+        if self._sizes is None:
+            n = np.bincount(self.c, minlength=self.G)
+            if self.w is None:
+                W = n.astype(np.float64)
+                n_eff = np.where(n > 0, W, np.nan)
+            else:
+                W = self.sum(self.w)
+                W2 = self.sum(self.w * self.w)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    n_eff = np.where(W2 > 0, W * W / np.where(W2 > 0, W2, 1.0), np.nan)
+            self._sizes = (n, W, n_eff)
+        return self._sizes
 
 
-def _sizes(cells: _Cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n, W = Σw, n_eff = W²/Σw²."""
-    n = np.bincount(cells.c, minlength=cells.G)
-    W = cells.sum(cells.w)
-    W2 = cells.sum(cells.w * cells.w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = np.where(W2 > 0, W * W / np.where(W2 > 0, W2, 1.0), np.nan)
-    return n, W, n_eff
+def _cells(y: np.ndarray, w: np.ndarray | None, groups: Groups) -> _Cells:
+    ok = ~np.isnan(y)
+    if groups.has_missing:
+        ok &= groups.codes >= 0
+    idx = np.flatnonzero(ok)  # flatnonzero + take is several times faster than y[ok]
+    return _Cells(y.take(idx), None if w is None else w.take(idx), groups.codes.take(idx),
+                  groups.ngroups)
 
 
 def _frame(groups: Groups, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    out = groups.keys.copy()
-    for name, values in columns.items():
-        out[name] = values
-    return out
+    return pd.concat([groups.keys, pd.DataFrame(columns, index=groups.keys.index)], axis=1)
 
 
 def _low_precision(n: np.ndarray, half_width_points: np.ndarray) -> np.ndarray:
@@ -241,15 +263,17 @@ def _low_precision(n: np.ndarray, half_width_points: np.ndarray) -> np.ndarray:
 # Core formulas on prepared cells (shared by the public functions and the tables)
 # --------------------------------------------------------------------------------------------
 def _mean_core(cells: _Cells, scale: tuple[float, float]) -> dict[str, np.ndarray]:
-    n, W, n_eff = _sizes(cells)
+    n, W, n_eff = cells.sizes()
     with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = cells.sum(cells.w * cells.y) / W
+        ybar = cells.wsum(cells.y) / W
         # two passes (deviations from the cell mean) so that equal answers give exactly 0
-        dev = cells.w * (cells.y - ybar[cells.c])
+        dev = cells.y - ybar.take(cells.c)
+        if cells.w is not None:
+            dev *= cells.w
         q = cells.sum(dev * dev)
         v = np.where(n >= 2, n / np.maximum(n - 1, 1) * q / (W * W), np.nan)
         se = np.sqrt(v)
-        t = stats.t.ppf(0.975, np.where(n >= 2, n - 1, np.nan))
+        t = special.stdtrit(np.where(n >= 2, n - 1, np.nan), 0.975)  # t(0.975, n−1)
         half = t * se
     lo, hi = scale
     points = 100.0 / (hi - lo)
@@ -275,10 +299,10 @@ def _wilson(p: np.ndarray, m: np.ndarray, z: float = Z) -> tuple[np.ndarray, np.
 
 
 def _satisfied_core(cells: _Cells, threshold: float) -> dict[str, np.ndarray]:
-    n, W, n_eff = _sizes(cells)
+    n, W, n_eff = cells.sizes()
     hit = (cells.y >= threshold).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = cells.sum(cells.w * hit) / W
+        p = cells.wsum(hit) / W
         se = np.sqrt(p * (1.0 - p) / n_eff)
     low, high = _wilson(p, n_eff)
     return {
@@ -295,12 +319,12 @@ def _satisfied_core(cells: _Cells, threshold: float) -> dict[str, np.ndarray]:
 def _nps_core(cells: _Cells) -> dict[str, np.ndarray]:
     if cells.y.size and ((cells.y < 0) | (cells.y > 10)).any():
         raise ValueError("NPS answers must lie on the 0-10 scale")
-    n, W, n_eff = _sizes(cells)
+    n, W, n_eff = cells.sizes()
     promoter = (cells.y >= NPS_PROMOTER_MIN).astype(np.float64)
     detractor = (cells.y <= NPS_DETRACTOR_MAX).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_p = cells.sum(cells.w * promoter) / W
-        p_d = cells.sum(cells.w * detractor) / W
+        p_p = cells.wsum(promoter) / W
+        p_d = cells.wsum(detractor) / W
         diff = p_p - p_d
         # adjusted Wald (Rocks 2016): add 3/4 promoter, 3/4 detractor (and 3/2 passive)
         m = n_eff
@@ -417,9 +441,10 @@ def distribution(
     flat = cells.c[known] * K + idx[known]
     size = groups.ngroups * K
     counts = np.bincount(flat, minlength=size)
-    wsum = np.bincount(flat, weights=cells.w[known], minlength=size)
+    w_known = None if cells.w is None else cells.w[known]
+    wsum = np.bincount(flat, weights=w_known, minlength=size).astype(np.float64)
     n_cell = np.bincount(cells.c[known], minlength=groups.ngroups)
-    W = np.bincount(cells.c[known], weights=cells.w[known], minlength=groups.ngroups)
+    W = np.bincount(cells.c[known], weights=w_known, minlength=groups.ngroups).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = wsum / np.repeat(W, K)
     out = groups.keys.loc[np.repeat(np.arange(groups.ngroups), K)].reset_index(drop=True)
@@ -501,15 +526,37 @@ _TABLE_COLUMNS = ["question", "kind", "n", "n_eff", "value", "ci_low", "ci_high"
                   "p_promoters", "p_detractors", "low_precision"]
 
 
-def _long_table(parts: list[pd.DataFrame], key_cols: list[str]) -> pd.DataFrame:
-    if parts:
-        out = pd.concat(parts, ignore_index=True)
-    else:
-        out = pd.DataFrame(columns=key_cols + _TABLE_COLUMNS)
-    for col in ("p_promoters", "p_detractors"):
-        if col not in out.columns:
-            out[col] = np.nan
-    return out[key_cols + _TABLE_COLUMNS]
+def _long_table(groups: Groups, parts: list[tuple[str, str, dict]], extra: dict | None = None,
+                key_order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Stack (question, kind, columns) parts of G rows each into one long frame, built once.
+
+    ``extra`` maps a key column name to one value per part (e.g. the question's channel).
+    """
+    G, P = groups.ngroups, len(parts)
+    take = np.tile(np.arange(G), P)
+    out = groups.keys.take(take).reset_index(drop=True)
+    for name, per_part in (extra or {}).items():
+        values = list(dict.fromkeys(per_part))
+        codes = np.repeat(np.array([values.index(v) for v in per_part], dtype=np.int64), G)
+        out[name] = pd.Categorical.from_codes(codes, categories=values)
+    for name in ("question", "kind"):
+        labels = [part[0] if name == "question" else part[1] for part in parts]
+        values = list(dict.fromkeys(labels))
+        codes = np.repeat(np.array([values.index(v) for v in labels], dtype=np.int64), G)
+        out[name] = pd.Categorical.from_codes(codes, categories=values)
+    columns = {}
+    for col in _TABLE_COLUMNS[2:]:
+        if col == "low_precision":
+            chunks = [part[2][col] for part in parts]
+        else:
+            chunks = [part[2].get(col, np.full(G, np.nan)) for part in parts]
+        dtype = {"n": np.int64, "low_precision": bool}.get(col, np.float64)
+        columns[col] = (np.concatenate(chunks).astype(dtype, copy=False) if chunks
+                        else np.zeros(0, dtype=dtype))
+    out = pd.concat([out, pd.DataFrame(columns)], axis=1)
+    order = list(key_order) if key_order is not None else list(groups.keys.columns)
+    order += [c for c in (extra or {}) if c not in order]
+    return out[order + _TABLE_COLUMNS]
 
 
 def channel_table(
@@ -532,34 +579,27 @@ def channel_table(
     columns of ``df`` (default: category; add e.g. "wave" in front to get one table per wave).
 
     Returns a long frame: by…, question, kind, n, n_eff, value, ci_low, ci_high, se,
-    p_promoters, p_detractors, low_precision, suppressed, suppression_reason. Confidentiality is
-    applied to the channel × category grid (both margins exist on the dashboard): primary per
+    p_promoters, p_detractors, low_precision, suppressed, suppression_reason (``channel``,
+    ``question`` and ``kind`` are Categorical, in the order of ``questions``). Confidentiality
+    is applied to the channel × category grid (both margins exist on the dashboard): primary per
     indicator (n < ``min_cell``) and secondary, with one mask for all indicators of a cell.
     ``min_cell=0`` disables suppression.
     """
-    from . import disclosure  # local import: disclosure imports this module's helpers lazily
+    from . import disclosure
 
     by = list(by)
     if "channel" not in by:
         raise ValueError("channel_table needs 'channel' in by")
     data_by = [b for b in by if b != "channel"]
     groups = group_codes(df, data_by, dropna=dropna)
-    w_all = _weights(df, weight) if weight is not None else np.ones(len(df))
-    parts = []
+    w_all = _weights(df, weight)
+    parts, channels = [], []
     for q in questions:
-        code, channel = q["code"], q["channel"]
-        cells = _cells(_numeric(df, code), w_all, groups)
+        cells = _cells(_numeric(df, q["code"]), w_all, groups)
         for kind in _default_kinds(q):
-            part = _frame(groups, _core(kind, cells, q))
-            part["channel"] = channel
-            part["question"] = code
-            part["kind"] = kind
-            parts.append(part)
-    out = _long_table(parts, by)
-    if questions:
-        # keep the questions' channel order for rows
-        order = list(dict.fromkeys(q["channel"] for q in questions))
-        out["channel"] = pd.Categorical(out["channel"], categories=order)
+            parts.append((q["code"], kind, _core(kind, cells, q)))
+            channels.append(q["channel"])
+    out = _long_table(groups, parts, {"channel": channels}, key_order=by)
     return disclosure.suppress(out, min_cell=min_cell, **table_layout(by))
 
 
@@ -584,18 +624,11 @@ def by_contact_channel(
 
     by = list(by)
     groups = group_codes(df, by, dropna=dropna)
-    w_all = _weights(df, weight) if weight is not None else np.ones(len(df))
-    parts = []
-    specs = [(sat_col, "mean"), (sat_col, "satisfied")]
+    w_all = _weights(df, weight)
+    sat = _cells(_numeric(df, sat_col), w_all, groups)
+    parts = [(sat_col, "mean", _mean_core(sat, (1, 5))),
+             (sat_col, "satisfied", _satisfied_core(sat, threshold))]
     if nps_col is not None:
-        specs.append((nps_col, "nps"))
-    cache: dict[str, _Cells] = {}
-    for code, kind in specs:
-        if code not in cache:
-            cache[code] = _cells(_numeric(df, code), w_all, groups)
-        part = _frame(groups, _core(kind, cache[code], {"threshold": threshold}))
-        part["question"] = code
-        part["kind"] = kind
-        parts.append(part)
-    out = _long_table(parts, by)
+        parts.append((nps_col, "nps", _nps_core(_cells(_numeric(df, nps_col), w_all, groups))))
+    out = _long_table(groups, parts)
     return disclosure.suppress(out, min_cell=min_cell, **table_layout(by))

@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .indicators import Z, _wilson
 
@@ -56,7 +56,7 @@ def _suppressed(t: pd.DataFrame) -> np.ndarray:
 
 
 def _two_sided_normal(z: np.ndarray) -> np.ndarray:
-    return 2.0 * stats.norm.sf(np.abs(z))
+    return 2.0 * special.ndtr(-np.abs(z))
 
 
 def _degenerate(stat_se: np.ndarray, diff: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -89,8 +89,8 @@ def _mean(va, vb, sa, sb, ma, mb):
         se = np.sqrt(var_a + var_b)
         dof = (var_a + var_b) ** 2 / (var_a ** 2 / (ma - 1) + var_b ** 2 / (mb - 1))
         t = diff / se
-        p = 2.0 * stats.t.sf(np.abs(t), dof)
-        half = stats.t.ppf(1 - ALPHA / 2, dof) * se
+        p = 2.0 * special.stdtr(dof, -np.abs(t))
+        half = special.stdtrit(dof, 1 - ALPHA / 2) * se
     p = _degenerate(se, diff, p)
     half = np.where(se == 0, 0.0, half)
     return diff, diff - half, diff + half, t, p, dof
