@@ -225,3 +225,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Rate limits (per client address, per minute; see surveys/ratelimit.py) -------------------
+RATE_LIMIT_TOKEN = int(os.environ.get("RATE_LIMIT_TOKEN", "20"))  # token and resume-code lookups
+RATE_LIMIT_ANSWER = int(os.environ.get("RATE_LIMIT_ANSWER", "120"))  # questionnaire pages

@@ -3,16 +3,21 @@
 from django.urls import path, re_path
 
 from . import views
+from .ratelimit import ratelimit
 from .wizard import SurveyWizard
 
 app_name = "surveys"
 
-wizard = SurveyWizard.as_view(url_name="surveys:step", done_step_name="fin")
+wizard = ratelimit("answer", "RATE_LIMIT_ANSWER", methods=("POST",))(
+    SurveyWizard.as_view(url_name="surveys:step", done_step_name="fin"))
 
 urlpatterns = [
     path("t/<str:token>/", views.token_entry, name="token"),
     path("reprise/", views.resume, name="resume"),
     path("reprise/<str:code>/", views.resume_code, name="resume_code"),
+    path("mes-reponses/<str:code>/", views.my_answers, name="my_answers"),
+    path("mes-reponses/<str:code>/telecharger/", views.my_answers_download, name="my_answers_download"),
+    path("mes-reponses/<str:code>/effacer/", views.my_answers_erase, name="my_answers_erase"),
     path("<slug:slug>/", views.start, name="start"),
     path("<slug:slug>/confidentialite/", views.notice, name="notice"),
     path("<slug:slug>/merci/", views.thanks, name="thanks"),

@@ -15,6 +15,8 @@ from .permissions import in_group, surveys_for
 from .services.responses import (
     Run, response_by_resume_code, participant_by_token, survey_structure, wave_for_answering,
 )
+from .ratelimit import ratelimit
+from .services.privacy import response_as_dict, response_erase
 from .wizard import CATEGORY_STEP, get_run, restore_storage, save_run, storage_prefix, unsign_run
 
 
@@ -85,6 +87,7 @@ def _closed_page(request: HttpRequest, survey: Survey, wave, why: str) -> HttpRe
     return _message_page(request, _("Questionnaire fermé"), body, status=200, survey=survey)
 
 
+@ratelimit("token", "RATE_LIMIT_TOKEN")
 def token_entry(request: HttpRequest, token: str) -> HttpResponse:
     """Invitation link: category and channel come from the invitation; one response per token."""
     participant = participant_by_token(token)
@@ -97,9 +100,7 @@ def token_entry(request: HttpRequest, token: str) -> HttpResponse:
         return _closed_page(request, survey, wave, "closed" if timezone.now() >= wave.closes_at else "not_open_yet")
     response = getattr(participant, "response", None)
     if response is not None and response.status == ResponseStatus.COMPLETE:
-        return _message_page(request, _("Déjà répondu"),
-                             _("Vous avez déjà répondu à ce questionnaire. Merci pour votre participation."),
-                             survey=survey)
+        return render(request, "surveys/already.html", {"survey": survey, "code": token})
     if participant.opened_at is None:
         Participant.objects.filter(pk=participant.pk, opened_at__isnull=True).update(opened_at=timezone.now())
     run = Run(survey_id=survey.pk, wave_id=wave.pk, category=participant.category.code,
@@ -112,6 +113,7 @@ def token_entry(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("surveys:step", slug=survey.slug, step=step)
 
 
+@ratelimit("token", "RATE_LIMIT_TOKEN", methods=("POST",))
 def resume(request: HttpRequest) -> HttpResponse:
     """A form to type a resume code (POST redirects to the code's URL)."""
     code = request.POST.get("code", "").strip() if request.method == "POST" else ""
@@ -120,6 +122,7 @@ def resume(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/resume.html", {})
 
 
+@ratelimit("token", "RATE_LIMIT_TOKEN")
 def resume_code(request: HttpRequest, code: str) -> HttpResponse:
     """Continue a draft with its resume code, at the first unanswered step, every answer filled."""
     response = response_by_resume_code(code)
@@ -127,8 +130,7 @@ def resume_code(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "surveys/resume.html", {"error": _("Ce code de reprise est inconnu.")}, status=404)
     survey = response.survey
     if response.status == ResponseStatus.COMPLETE:
-        return _message_page(request, _("Déjà répondu"),
-                             _("Ce questionnaire a déjà été envoyé. Merci pour votre participation."), survey=survey)
+        return render(request, "surveys/already.html", {"survey": survey, "code": code})
     if not response.wave.is_open():
         return _closed_page(request, survey, response.wave, "closed")
     run = Run(survey_id=survey.pk, wave_id=response.wave_id, response_id=str(response.id),
@@ -198,3 +200,59 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """A generic French page: no stack trace, no SQL, no settings."""
     return render(request, "500.html", status=500)
+
+
+def _own_response(code: str):
+    """The response a respondent reaches with their resume code or invitation token, or None."""
+    response = response_by_resume_code(code)
+    if response is None:
+        participant = participant_by_token(code)
+        response = getattr(participant, "response", None) if participant else None
+    return response
+
+
+@ratelimit("token", "RATE_LIMIT_TOKEN")
+def my_answers(request: HttpRequest, code: str) -> HttpResponse:
+    """Right of access: the respondent sees their answers (and may download or erase them)."""
+    response = _own_response(code)
+    if response is None:
+        return _message_page(request, _("Lien invalide"), _("Ce code ne correspond à aucune réponse."), status=404)
+    data = response_as_dict(response)
+    questions = {q.code: q for q in response.survey.questions.all()}
+    rows = [(questions[c].text if c in questions else c, a) for c, a in data["answers"].items()]
+    return render(request, "surveys/my_answers.html", {
+        "survey": response.survey, "response": response, "rows": rows, "code": code,
+        "can_erase": response.survey.allow_erasure and timezone.now() < response.wave.closes_at,
+    })
+
+
+@ratelimit("token", "RATE_LIMIT_TOKEN")
+def my_answers_download(request: HttpRequest, code: str) -> HttpResponse:
+    """Right to portability: the answers as JSON."""
+    import json
+
+    response = _own_response(code)
+    if response is None:
+        raise Http404
+    out = HttpResponse(json.dumps(response_as_dict(response), ensure_ascii=False, indent=2),
+                       content_type="application/json; charset=utf-8")
+    out["Content-Disposition"] = 'attachment; filename="mes-reponses.json"'
+    return out
+
+
+@ratelimit("token", "RATE_LIMIT_TOKEN")
+def my_answers_erase(request: HttpRequest, code: str) -> HttpResponse:
+    """Right to erasure: GET asks for confirmation, POST erases (never a GET side effect)."""
+    response = _own_response(code)
+    if response is None:
+        raise Http404
+    survey = response.survey
+    if not survey.allow_erasure or timezone.now() >= response.wave.closes_at:
+        return _message_page(request, _("Effacement impossible"),
+                             _("La période pendant laquelle vous pouviez effacer vos réponses est terminée."),
+                             status=403, survey=survey)
+    if request.method == "POST":
+        response_erase(response)
+        return _message_page(request, _("Réponses effacées"),
+                             _("Vos réponses ont été effacées. Merci de votre intérêt."), survey=survey)
+    return render(request, "surveys/erase_confirm.html", {"survey": survey, "code": code})

@@ -24,8 +24,10 @@ from django.utils import timezone
 
 from ..forms import StoredAnswer, answer_for_logic
 from ..logic import condition_met
+from .privacy import mask_personal_data
 from ..models import (
-    Answer, Channel, Participant, Question, Response, ResponseStatus, Section, Survey, UserCategory, Wave,
+    Answer, Channel, Participant, Question, QuestionType, Response, ResponseStatus, Section, Survey, UserCategory,
+    Wave,
     hash_secret,
 )
 
@@ -132,9 +134,13 @@ def _ensure_draft(run: Run, language: str) -> Response:
 def _write_answers(response_id: uuid.UUID, answers: Mapping[str, StoredAnswer], keep_codes: set[str],
                    survey_id: int) -> None:
     """Upsert `answers` and delete any answer to a question not in `keep_codes` (now hidden)."""
-    question_ids = dict(Question.objects.filter(survey_id=survey_id).values_list("code", "id"))
+    meta = {code: (qid, qtype) for code, qid, qtype in
+            Question.objects.filter(survey_id=survey_id).values_list("code", "id", "type")}
+    question_ids = {code: qid for code, (qid, _t) in meta.items()}
+    keep_raw = Survey.objects.filter(pk=survey_id).values_list("keep_raw_text", flat=True).first()
     rows = [
-        Answer(response_id=response_id, question_id=question_ids[code], value=a.value, text=a.text,
+        Answer(response_id=response_id, question_id=question_ids[code], value=a.value,
+               text=a.text if keep_raw or meta[code][1] != QuestionType.TEXT else mask_personal_data(a.text),
                codes=a.codes, dont_know=a.dont_know)
         for code, a in answers.items() if code in question_ids
     ]
