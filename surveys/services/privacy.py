@@ -13,7 +13,7 @@ from ..models import Participant, Response, ResponseStatus, Survey, audit
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # French and international phone numbers: 06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78, 0612345678
-PHONE_RE = re.compile(r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(?0?\d\)?[\s.-]?)(?:\d{2}[\s.-]?){4}(?![\w])")
+PHONE_RE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?|0)\d(?:[\s.-]?\d{2}){4}(?![\w])")
 
 
 def mask_personal_data(text: str) -> str:
