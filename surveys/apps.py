@@ -8,4 +8,6 @@ class SurveysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (audit of logins)
+        from . import signals  # audit of logins and permission changes
+
+        signals.connect_permission_audit()

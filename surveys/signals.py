@@ -20,3 +20,26 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     audit(credentials.get("username", ""), "login_failed")
+
+
+def _audit_m2m(action_name: str):
+    def handler(sender, instance, action, pk_set, **kwargs) -> None:
+        if action in ("post_add", "post_remove", "post_clear"):
+            audit("system", action_name, str(instance), change=action.removeprefix("post_"),
+                  ids=sorted(pk_set or []))
+    return handler
+
+
+def connect_permission_audit() -> None:
+    """Group membership, direct permissions and survey grants are audited (who may see what)."""
+    from django.contrib.auth.models import User
+    from django.db.models.signals import m2m_changed
+
+    from .models import Survey
+
+    m2m_changed.connect(_audit_m2m("permission_change"), sender=User.groups.through, weak=False,
+                        dispatch_uid="audit_groups")
+    m2m_changed.connect(_audit_m2m("permission_change"), sender=User.user_permissions.through, weak=False,
+                        dispatch_uid="audit_perms")
+    m2m_changed.connect(_audit_m2m("survey_grant_change"), sender=Survey.owners.through, weak=False,
+                        dispatch_uid="audit_owners")
