@@ -99,6 +99,11 @@ RESERVED_SECTION_CODES = {"categorie", "recapitulatif", "fin"}
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 QUESTION_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 CHOICE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+CODE_RULES = {
+    SLUG_RE: 'letters, digits, "-" and "_" only',
+    QUESTION_CODE_RE: 'a letter, then letters, digits or "_"',
+    CHOICE_CODE_RE: 'letters, digits, "_", "." or "-", starting with a letter or a digit',
+}
 
 # Sanity limits: generous for a real questionnaire, small enough to refuse a runaway file.
 MAX_TEXT = 20_000            # any long text (intro, notice element, help)
@@ -326,11 +331,13 @@ class _Validator:
             self.string(value["en"], f"{path}.en", max_length=max_length)
 
     def code(self, value: Any, path: str, pattern: re.Pattern, max_length: int, what: str) -> bool:
+        """A code (slug, question code...) matching `pattern`, at most `max_length` characters."""
         if not isinstance(value, str):
             self.error(path, "must be a string")
             return False
         if not value or len(value) > max_length or not pattern.match(value):
-            self.error(path, f'invalid {what} "{value[:60]}"')
+            rule = CODE_RULES[pattern]
+            self.error(path, f'invalid {what} "{value[:60]}" ({rule}, at most {max_length} characters)')
             return False
         return True
 
@@ -408,7 +415,7 @@ class _Validator:
         if not self.object(value, path, SURVEY_KEYS):
             return False
         if "slug" in value:
-            self.code(value["slug"], f"{path}.slug", SLUG_RE, 60, "slug (letters, digits, - and _)")
+            self.code(value["slug"], f"{path}.slug", SLUG_RE, 60, "slug")
         if "title" in value:
             self.text(value["title"], f"{path}.title", max_length=200, required=True)
         for key in ("intro", "thanks"):
@@ -527,7 +534,7 @@ class _Validator:
             return None
         code = q.get("code")
         valid_code = "code" in q and self.code(code, f"{path}.code", QUESTION_CODE_RE, 40,
-                                               "question code (a letter, then letters, digits or _)")
+                                               "question code")
         if valid_code and "__" in code:
             self.error(f"{path}.code", f'"{code}": "__" is reserved (matrix item fields)')
             valid_code = False
@@ -579,7 +586,7 @@ class _Validator:
             if not self.object(choice, cp, CHOICE_KEYS):
                 continue
             if "code" in choice and self.code(choice["code"], f"{cp}.code", CHOICE_CODE_RE, 40,
-                                              "choice code (letters, digits, _ . -)"):
+                                              "choice code"):
                 if choice["code"] in codes:
                     self.error(f"{cp}.code", f'duplicate choice code "{choice["code"]}"')
                 elif choice["code"] == DONT_KNOW:
