@@ -32,10 +32,14 @@ import io
 import json
 import math
 import sys
-from typing import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
 
-import numpy as np
-import pandas as pd
+# numpy/pandas are imported only once the arguments and the CSV headers are known to be good,
+# so that such mistakes are reported at once.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 EXIT_USAGE = 2
 
@@ -76,8 +80,33 @@ def _build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
-def _read_csv(path: str, what: str = "data") -> tuple[pd.DataFrame, str]:
-    """Every cell as a string ("" = empty), and the delimiter."""
+@dataclass
+class _Csv:
+    path: str
+    what: str  # "data" or "margins", for messages
+    text: str
+    sep: str
+    header: list[str]
+
+    def require(self, col: str, role: str) -> None:
+        if col not in self.header:
+            raise CliError(f"column {col!r} ({role}) not found in {self.path!r}; "
+                           f"columns are: {', '.join(self.header)}")
+
+    def frame(self) -> "pd.DataFrame":
+        """Every cell as a string ("" = empty)."""
+        import pandas as pd
+
+        try:
+            return pd.read_csv(io.StringIO(self.text), sep=self.sep, dtype=str,
+                               keep_default_na=False, na_filter=False, skip_blank_lines=True)
+        except (pd.errors.ParserError, ValueError) as exc:
+            msg = " ".join(str(exc).split())
+            raise CliError(f"{self.what} file {self.path!r} is not valid CSV: {msg}") from None
+
+
+def _read_csv(path: str, what: str = "data") -> _Csv:
+    """The file's text, its delimiter (, ; or tab, from the header line) and header cells."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             text = fh.read()
@@ -87,56 +116,41 @@ def _read_csv(path: str, what: str = "data") -> tuple[pd.DataFrame, str]:
         raise CliError(f"{what} file {path!r} is not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise CliError(f"cannot read {what} file {path!r}: {exc.strerror}") from None
-    header = text.split("\n", 1)[0]
-    if not header.strip():
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first.strip():
         raise CliError(f"{what} file {path!r} is empty (no header line)")
-    sep = max([",", ";", "\t"], key=header.count)
-    if header.count(sep) == 0:
+    sep = max([",", ";", "\t"], key=first.count)
+    if first.count(sep) == 0:
         sep = ","
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         na_filter=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, ValueError) as exc:
-        msg = " ".join(str(exc).split())
-        raise CliError(f"{what} file {path!r} is not valid CSV: {msg}") from None
-    header_cells = next(csv.reader([header], delimiter=sep))
-    if len(set(header_cells)) != len(header_cells):
-        seen, dup = set(), None
-        for h in header_cells:
-            if h in seen:
-                dup = h
-                break
-            seen.add(h)
-        raise CliError(f"{what} file {path!r}: column {dup!r} appears twice in the header")
-    return df, sep
+    header = next(csv.reader([first], delimiter=sep))
+    seen: set[str] = set()
+    for h in header:
+        if h in seen:
+            raise CliError(f"{what} file {path!r}: column {h!r} appears twice in the header")
+        seen.add(h)
+    return _Csv(path, what, text, sep, header)
 
 
-def _require(df: pd.DataFrame, col: str, role: str, path: str) -> None:
-    if col not in df.columns:
-        raise CliError(f"column {col!r} ({role}) not found in {path!r}; "
-                       f"columns are: {', '.join(map(str, df.columns))}")
+def _numeric_column(df: "pd.DataFrame", col: str, sep: str, role: str, allow_missing: bool,
+                    minimum: float | None = None, maximum: float | None = None) -> "np.ndarray":
+    """Parse a column of strings as numbers; the first bad row is reported (1-based)."""
+    import numpy as np
+    import pandas as pd
 
-
-def _to_number(values: pd.Series, sep: str) -> pd.Series:
-    s = values.str.strip()
-    if sep == ";":
-        s = s.str.replace(",", ".", regex=False)
-    return pd.to_numeric(s.mask(s == ""), errors="coerce")
-
-
-def _numeric_column(df: pd.DataFrame, col: str, sep: str, role: str, allow_missing: bool,
-                    minimum: float | None = None, maximum: float | None = None) -> np.ndarray:
     raw = df[col]
-    numbers = _to_number(raw, sep)
-    empty = raw.str.strip() == ""
-    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~empty.to_numpy() & ~np.isfinite(values)
+    stripped = raw.str.strip()
+    if sep == ";":  # French CSV: decimal comma
+        stripped = stripped.str.replace(",", ".", regex=False)
+    empty = (stripped == "").to_numpy()
+    values = pd.to_numeric(stripped.mask(stripped == ""), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    bad = ~empty & ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise CliError(f"column {col!r} ({role}): non-numeric value {raw.iloc[i]!r} "
                        f"in data row {i + 1}")
     if not allow_missing and empty.any():
-        i = int(np.flatnonzero(empty.to_numpy())[0])
+        i = int(np.flatnonzero(empty)[0])
         raise CliError(f"column {col!r} ({role}): missing value in data row {i + 1}")
     with np.errstate(invalid="ignore"):
         low = (values < minimum) if minimum is not None else np.zeros(len(values), bool)
@@ -152,10 +166,58 @@ def _numeric_column(df: pd.DataFrame, col: str, sep: str, role: str, allow_missi
     return values
 
 
+def _number(text: str, sep: str) -> float | None:
+    text = text.strip()
+    if sep == ";":
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _read_margins(path: str, data: _Csv) -> dict[str, dict[str, float]]:
+    """variable,category,target rows → {variable: {category: target}} (checked row by row)."""
+    src = _read_csv(path, "margins")
+    for col in ("variable", "category", "target"):
+        if col not in src.header:
+            raise CliError(f"margins file {path!r}: column {col!r} not found "
+                           "(expected variable,category,target)")
+    margins: dict[str, dict[str, float]] = {}
+    reader = csv.DictReader(io.StringIO(src.text), delimiter=src.sep)
+    for row_number, rec in enumerate(reader, start=1):
+        var = (rec.get("variable") or "").strip()
+        cat = (rec.get("category") or "").strip()
+        raw = rec.get("target") or ""
+        where = f"margins row {row_number}"
+        if not var:
+            raise CliError(f"margins file {path!r}: column 'variable' is empty in {where}")
+        if var not in data.header:
+            raise CliError(f"margins file {path!r}: variable {var!r} ({where}) "
+                           f"is not a column of {data.path!r}")
+        target = _number(raw, src.sep)
+        if target is None:
+            raise CliError(f"margins file {path!r}: column 'target' is not a number "
+                           f"({raw!r}) in {where}")
+        if target < 0:
+            raise CliError(f"margins file {path!r}: column 'target' is negative ({raw!r}) "
+                           f"in {where}")
+        if cat in margins.setdefault(var, {}):
+            raise CliError(f"margins file {path!r}: {var}={cat!r} appears twice ({where})")
+        margins[var][cat] = target
+    if not margins:
+        raise CliError(f"margins file {path!r} has no rows")
+    return margins
+
+
 # ---------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------
 def _json_value(v):
+    import numpy as np
+    import pandas as pd
+
     if v is None or v is pd.NA:
         return None
     if isinstance(v, (bool, np.bool_)):
@@ -168,25 +230,28 @@ def _json_value(v):
 
 
 def _indicators(args) -> int:
-    from . import disclosure, indicators
-
-    df, sep = _read_csv(args.data)
-    _require(df, args.score, "score", args.data)
-    for col in args.by:
-        _require(df, col, "--by", args.data)
-    if args.weight:
-        _require(df, args.weight, "weight", args.data)
     if args.min_cell < 0:
         raise CliError("--min-cell must be 0 or more")
     if len(set(args.by)) != len(args.by):
         raise CliError("--by lists a column twice")
+    src = _read_csv(args.data)
+    src.require(args.score, "score")
+    for col in args.by:
+        src.require(col, "--by")
+    if args.weight:
+        src.require(args.weight, "weight")
 
+    import pandas as pd
+
+    from . import disclosure, indicators
+
+    df = src.frame()
     rng = (0, 10) if args.kind == "nps" else (None, None)
     frame = pd.DataFrame(index=df.index)
-    frame["_y"] = _numeric_column(df, args.score, sep, "score", True, *rng)
+    frame["_y"] = _numeric_column(df, args.score, src.sep, "score", True, *rng)
     weight = None
     if args.weight:
-        frame["_w"] = _numeric_column(df, args.weight, sep, "weight", False, minimum=0)
+        frame["_w"] = _numeric_column(df, args.weight, src.sep, "weight", False, minimum=0)
         weight = "_w"
     by_names = [f"_by{i}" for i in range(len(args.by))]
     for name, col in zip(by_names, args.by):
@@ -204,54 +269,24 @@ def _indicators(args) -> int:
             {c: _json_value(v) for c, v in zip(columns, row)}
             for row in table.itertuples(index=False, name=None)
         ]
-        out = "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False, allow_nan=False)
-                                 for r in records) + ("\n]\n" if records else "]\n")
-        sys.stdout.write(out)
+        body = ",\n".join(json.dumps(r, ensure_ascii=False, allow_nan=False) for r in records)
+        sys.stdout.write("[\n" + body + "\n]\n" if records else "[]\n")
     else:
         table = table.copy()
         table["suppressed"] = table["suppressed"].map({True: "true", False: "false"})
-        sys.stdout.write(table.to_csv(index=False, lineterminator="\n",
-                                      float_format=None, na_rep=""))
+        sys.stdout.write(table.to_csv(index=False, lineterminator="\n", na_rep=""))
     return 0
 
 
-def _read_margins(path: str, data: pd.DataFrame, data_path: str, sep_data: str) -> dict:
-    m, sep = _read_csv(path, "margins")
-    for col in ("variable", "category", "target"):
-        if col not in m.columns:
-            raise CliError(f"margins file {path!r}: column {col!r} not found "
-                           "(expected variable,category,target)")
-    margins: dict[str, dict[str, float]] = {}
-    targets = _to_number(m["target"], sep)
-    for i, (var, cat, raw) in enumerate(zip(m["variable"], m["category"], m["target"])):
-        row = i + 1
-        var, cat = var.strip(), cat.strip()
-        t = targets.iloc[i]
-        if not var:
-            raise CliError(f"margins file {path!r}: column 'variable' is empty in margins row {row}")
-        if var not in data.columns:
-            raise CliError(f"margins file {path!r}: variable {var!r} (margins row {row}) "
-                           f"is not a column of {data_path!r}")
-        if pd.isna(t) or not math.isfinite(t):
-            raise CliError(f"margins file {path!r}: column 'target' is not a number "
-                           f"({raw!r}) in margins row {row}")
-        if t < 0:
-            raise CliError(f"margins file {path!r}: column 'target' is negative ({raw!r}) "
-                           f"in margins row {row}")
-        if cat in margins.setdefault(var, {}):
-            raise CliError(f"margins file {path!r}: {var}={cat!r} appears twice "
-                           f"(margins row {row})")
-        margins[var][cat] = float(t)
-    if not margins:
-        raise CliError(f"margins file {path!r} has no rows")
-    return margins
-
-
 def _rake(args) -> int:
+    src = _read_csv(args.data)
+    margins = _read_margins(args.margins, src)
+
+    import pandas as pd
+
     from .weighting import WeightingError, rake
 
-    df, sep = _read_csv(args.data)
-    margins = _read_margins(args.margins, df, args.data, sep)
+    df = src.frame()
     frame = pd.DataFrame({var: df[var].str.strip() for var in margins}, index=df.index)
     try:
         result = rake(frame.mask(frame == ""), margins, max_iter=args.max_iter, tol=args.tol)
@@ -259,8 +294,8 @@ def _rake(args) -> int:
         raise CliError(str(exc)) from None
     out = df.copy()
     out["weight"] = result.weights.to_numpy()
-    text = out.to_csv(index=False, lineterminator="\n", sep=sep,
-                      decimal="," if sep == ";" else ".")
+    text = out.to_csv(index=False, lineterminator="\n", sep=src.sep,
+                      decimal="," if src.sep == ";" else ".")
     if args.out:
         try:
             with open(args.out, "w", encoding="utf-8", newline="") as fh:
@@ -274,8 +309,7 @@ def _rake(args) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = _build_parser()
-        args = parser.parse_args(argv)
+        args = _build_parser().parse_args(argv)
         if args.command == "indicators":
             return _indicators(args)
         return _rake(args)

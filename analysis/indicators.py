@@ -148,7 +148,10 @@ def group_codes(df: pd.DataFrame, by: str | Sequence[str] | None, dropna: bool =
     for codes, _, k in parts:  # mixed radix, first column most significant
         combined *= max(k, 1)
         combined += codes if all_valid else np.where(codes >= 0, codes, 0)
-    total = int(np.prod(shape, dtype=np.float64)) if shape else 1
+    total_f = float(np.prod(shape, dtype=np.float64))
+    if total_f >= 2.0 ** 62:  # the mixed-radix code would overflow int64
+        raise ValueError(f"too many combinations of {', '.join(cols)} to tabulate")
+    total = int(total_f)
     if total <= _DENSE_LIMIT:
         present = np.bincount(combined[valid], minlength=total) > 0
         observed = np.flatnonzero(present)

@@ -174,8 +174,8 @@ def compare(
 
     out = m[by].copy() if by else pd.DataFrame(index=m.index)
     out["value_a"], out["value_b"] = va, vb
-    out["n_a"], out["n_b"] = m["n_a"].astype("Int64") if m["n_a"].notna().any() else m["n_a"], \
-        m["n_b"].astype("Int64") if m["n_b"].notna().any() else m["n_b"]
+    out["n_a"] = m["n_a"].round().astype("Int64")  # counts; <NA> when hidden or absent
+    out["n_b"] = m["n_b"].round().astype("Int64")
     out["n_eff_a"], out["n_eff_b"] = ma, mb
     out["suppressed_a"], out["suppressed_b"] = m["suppressed_a"], m["suppressed_b"]
     out["diff"] = np.where(hidden, np.nan, diff)
