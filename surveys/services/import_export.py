@@ -10,8 +10,10 @@ Schema, version 1
 -----------------
 Every text shown to respondents is a bilingual object ``{"fr": "...", "en": "..."}`` (French
 required where the text is, English optional: the French is shown when it is empty). Texts are
-plain text: HTML is not refused but is escaped when rendered, never interpreted. Lists are ordered:
-a section's, question's or choice's place in its list is its order in the questionnaire.
+plain text. Markup is not refused at import, but it is never trusted: templates escape every text,
+except the notice and thank-you page, which go through the `rich` filter's allow-list
+(surveys.templatetags.ecoute: paragraphs, emphasis, lists, links). Lists are ordered: a section's,
+question's or choice's place in its list is its order in the questionnaire.
 
 ::
 

@@ -274,6 +274,15 @@ def test_load_demo_calls_the_response_generator_once(monkeypatch):
 
 
 @pytest.mark.django_db
+def test_load_demo_leaves_the_count_to_the_generator_by_default(monkeypatch):
+    _FakeGenerator.calls = []
+    monkeypatch.setattr(load_demo, "get_commands", lambda: {"generate_responses": "fake"})
+    monkeypatch.setattr(load_demo, "load_command_class", lambda app, name: _FakeGenerator())
+    call_command("load_demo", "--password", "x", stdout=StringIO())
+    assert _FakeGenerator.calls == [(SLUG, 10)]
+
+
+@pytest.mark.django_db
 def test_load_demo_without_generator_still_succeeds(monkeypatch):
     monkeypatch.setattr(load_demo, "get_commands", lambda: {})
     out = StringIO()

@@ -34,7 +34,6 @@ from surveys.services.import_export import SurveyImportError, survey_import
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "survey.json"
 DEMO_SLUG = "satisfaction-usagers"
 DEMO_USERS = {"designer": DESIGNERS, "analyst": ANALYSTS}
-DEFAULT_RESPONSES = 1500
 
 # Admin permissions per group (app "surveys"): designers build questionnaires and invite,
 # analysts read. Dashboards and exports check the groups themselves (surveys.permissions).
@@ -57,8 +56,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--password", help="password of the demo accounts (default: $ECOUTE_DEMO_PASSWORD, "
                                                "else a random one, printed)")
-        parser.add_argument("--responses", type=int, default=DEFAULT_RESPONSES,
-                            help=f"responses to generate when the demo survey has none (default {DEFAULT_RESPONSES})")
+        parser.add_argument("--responses", type=int, default=None,
+                            help="responses to generate when the demo survey has none (default: the generator's)")
         parser.add_argument("--no-responses", action="store_true", help="do not generate responses")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="prefix of the printed URLs")
         parser.add_argument("--force", action="store_true", help="run even though DEBUG is off")
@@ -74,9 +73,10 @@ class Command(BaseCommand):
             for username, group_name in DEMO_USERS.items():
                 self._user(username, groups[group_name], password, survey)
         if created:
+            waves = ", ".join(survey.waves.values_list("code", flat=True))
             self.stdout.write(self.style.SUCCESS(
                 f'Demo survey "{survey.slug}" imported: {survey.sections.count()} sections, '
-                f"{survey.questions.count()} questions, waves {', '.join(survey.waves.values_list('code', flat=True))}."))
+                f"{survey.questions.count()} questions, waves {waves}."))
         else:
             self.stdout.write(f'Demo survey "{survey.slug}" already present: left unchanged.')
         if not options["no_responses"]:
@@ -117,14 +117,15 @@ class Command(BaseCommand):
         user.groups.add(group)
         survey.owners.add(user)
 
-    def _generate_responses(self, survey: Survey, count: int) -> None:
+    def _generate_responses(self, survey: Survey, count: int | None) -> None:
         """HOOK — fill the demo with fake responses via ``manage.py generate_responses``, if installed.
 
         The generator is written separately; it is optional here. It runs only while the survey has
         no responses (running load_demo twice does not double them). Its arguments are matched by
-        name: the survey slug goes to a `slug`/`survey` argument, the count to `count`/`n`/`responses`.
+        name: the survey slug goes to a `slug`/`survey` argument, the count (when given) to an option
+        `--count`/`-n`/`--responses`/`--number`.
         """
-        if count <= 0:
+        if count is not None and count <= 0:
             return
         if Response.objects.filter(survey=survey).exists():
             self.stdout.write("Responses already present: none generated.")
@@ -143,7 +144,7 @@ class Command(BaseCommand):
                         kwargs[action.dest] = survey.slug
                     else:
                         args.append(survey.slug)
-                elif action.dest in ("count", "n", "responses", "number") and action.option_strings:
+                elif action.dest in ("count", "n", "responses", "number") and action.option_strings and count:
                     kwargs[action.dest] = count
             call_command(command, *args, stdout=self.stdout, stderr=self.stderr, **kwargs)
         except (CommandError, LookupError, TypeError) as exc:
