@@ -114,3 +114,16 @@ def test_margin_of_a_single_cell_line_is_reported():
 def test_missing_key_column_is_an_error():
     with pytest.raises(KeyError, match="category"):
         disclosure.suppress(pd.DataFrame({"n": [1]}), by_rows=["category"])
+
+
+def test_distribution_is_suppressed_on_the_cell_size():
+    from analysis import indicators
+
+    df = pd.DataFrame({"category": ["a"] * 4 + ["b"] * 6 + ["c"] * 9,
+                       "SAT": [1, 2, 3, 4] + [5] * 6 + [4] * 9})
+    dist = indicators.distribution(df, "SAT", by="category")
+    out = disclosure.suppress(dist, n_col="n_cell", by_rows=["category"])
+    # a has 4 answers (hidden); with the overall distribution as margin, b (6 < 9) goes too
+    assert set(out.loc[out["suppressed"], "category"]) == {"a", "b"}
+    assert out.loc[out["suppressed"], ["share", "n", "n_cell"]].isna().all().all()
+    assert out.loc[~out["suppressed"], "share"].sum() == pytest.approx(1.0)

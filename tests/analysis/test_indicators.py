@@ -369,3 +369,21 @@ def test_by_contact_channel_uses_the_response_channel(survey_frame):
         v = g["NPS"]
         expected = 100 * (w[v >= 9].sum() - w[v <= 6].sum()) / w.sum()
         assert nps_row["value"] == pytest.approx(expected)
+
+
+def test_proportions_with_no_answer_or_one_answer():
+    df = pd.DataFrame({"category": ["none", "one"], "SAT": [np.nan, 5.0],
+                       "NPS": [np.nan, 10.0]})
+    sat = indicators.pct_satisfied(df, "SAT", by="category").set_index("category")
+    assert sat.loc["none", "n"] == 0 and sat.loc["none", ["value", "ci_low"]].isna().all()
+    lo, hi = proportion_confint(1, 1, method="wilson")
+    assert sat.loc["one", "value"] == 100
+    assert sat.loc["one", "ci_low"] == pytest.approx(100 * lo)
+    assert sat.loc["one", "ci_high"] == pytest.approx(100 * hi)
+    score = indicators.nps(df, "NPS", by="category").set_index("category")
+    assert score.loc["none", "n"] == 0 and math.isnan(score.loc["none", "value"])
+    lo, hi = adjusted_wald_by_hand(1, 0, 1)
+    assert score.loc["one", "value"] == 100
+    assert score.loc["one", "ci_low"] == pytest.approx(lo, abs=1e-4)
+    assert score.loc["one", "ci_high"] == pytest.approx(hi, abs=1e-4)
+    assert score.loc["one", "low_precision"]

@@ -161,3 +161,28 @@ def test_holm_matches_statsmodels_and_ignores_nan():
     got = waves.holm(p)
     assert got[ok] == pytest.approx(expected)
     assert math.isnan(got[1])
+
+
+def test_equal_answers_in_both_waves_are_not_a_change():
+    a = pd.DataFrame({"SAT": [4.0] * 10})
+    b = pd.DataFrame({"SAT": [4.0] * 12})
+    row = waves.compare(indicators.mean_score(a, "SAT"), indicators.mean_score(b, "SAT"),
+                        "mean").iloc[0]
+    assert row["diff"] == 0 and row["p_value"] == 1 and not row["significant"]
+
+
+def test_constant_but_different_answers_cannot_be_tested():
+    a = pd.DataFrame({"SAT": [4.0] * 10})
+    b = pd.DataFrame({"SAT": [5.0] * 12})
+    row = waves.compare(indicators.mean_score(a, "SAT"), indicators.mean_score(b, "SAT"),
+                        "mean").iloc[0]
+    assert row["diff"] == 1 and math.isnan(row["p_value"]) and not row["significant"]
+
+
+def test_everyone_satisfied_in_both_waves_gives_p_one():
+    ta = pd.DataFrame({"n": [20], "n_eff": [20.0], "value": [100.0]})
+    tb = pd.DataFrame({"n": [30], "n_eff": [30.0], "value": [100.0]})
+    row = waves.compare(ta, tb, "satisfied").iloc[0]
+    lo, hi = confint_proportions_2indep(30, 30, 20, 20, method="newcomb")
+    assert row["p_value"] == 1
+    assert row["ci_low"] == pytest.approx(100 * lo) and row["ci_high"] == pytest.approx(100 * hi)
