@@ -208,8 +208,9 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Only a local load test over plain HTTP on loopback turns these off (bench/loadtest.py).
+    SESSION_COOKIE_SECURE = env_bool("COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("COOKIE_SECURE", True)
 
 # --- Service identity (header, footer) --------------------------------------------------------
 SERVICE_NAME = os.environ.get("SERVICE_NAME", "Écoute")

@@ -11,3 +11,4 @@ class SurveysConfig(AppConfig):
         from . import signals  # audit of logins and permission changes
 
         signals.connect_permission_audit()
+        signals.connect_structure_signals()

@@ -43,3 +43,26 @@ def connect_permission_audit() -> None:
                         dispatch_uid="audit_perms")
     m2m_changed.connect(_audit_m2m("survey_grant_change"), sender=Survey.owners.through, weak=False,
                         dispatch_uid="audit_owners")
+
+
+def _touch_survey(sender, instance, **kwargs) -> None:
+    """Any change to a section, question or choice bumps its survey's `updated_at` (cache key)."""
+    from django.utils import timezone
+
+    from .models import Choice, Survey
+
+    survey_id = instance.question.survey_id if isinstance(instance, Choice) else instance.survey_id
+    Survey.objects.filter(pk=survey_id).update(updated_at=timezone.now())
+
+
+def connect_structure_signals() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from .models import Choice, Question, Section
+
+    for model in (Section, Question, Choice):
+        post_save.connect(_touch_survey, sender=model, weak=False, dispatch_uid=f"touch_{model.__name__}")
+        post_delete.connect(_touch_survey, sender=model, weak=False, dispatch_uid=f"touchdel_{model.__name__}")
+    for through in (Section.categories.through, Question.categories.through):
+        m2m_changed.connect(lambda sender, instance, action, **kw: action.startswith("post_") and _touch_survey(
+            sender, instance), sender=through, weak=False, dispatch_uid=f"touchm2m_{through.__name__}")

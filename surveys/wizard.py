@@ -99,7 +99,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
         self._answers_cache: dict[str, StoredAnswer] | None = None
 
     def get_prefix(self, request: HttpRequest, *args: Any, **kwargs: Any) -> str:
-        return storage_prefix(get_object_or_404(Survey, slug=kwargs["slug"]))
+        return storage_prefix(self.survey)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if self.run is None:
@@ -118,7 +118,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
         data = self.storage.get_step_data(CATEGORY_STEP) if CATEGORY_STEP in self.form_list else None
         if data:
             code = data.get(f"{CATEGORY_STEP}-category")
-            if code and UserCategory.objects.filter(code=code).exists():
+            if code and code in {c.code for c in self.survey_categories()}:
                 return code
         return self.run.category
 
@@ -172,7 +172,9 @@ class SurveyWizard(NamedUrlSessionWizardView):
         return {}
 
     def survey_categories(self) -> list[UserCategory]:
-        return list(self.survey.categories.all()) or list(UserCategory.objects.all())
+        if not hasattr(self, "_categories"):
+            self._categories = list(self.survey.categories.all()) or list(UserCategory.objects.all())
+        return self._categories
 
     def process_step(self, form: Any) -> dict:
         data = super().process_step(form)
@@ -191,7 +193,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
             self.run.category = self.category()
             try:
                 response_save_step(self.run, step, form.stored_answers(), [q.code for q in form.questions],
-                                   keep, get_language() or "fr")
+                                   keep, get_language() or "fr", survey=self.survey)
             except DatabaseError:
                 messages.warning(self.request, _("Vos réponses n'ont pas pu être enregistrées sur le serveur ; "
                                                  "elles restent dans cette session."))
@@ -271,7 +273,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
         answers = {k: v for k, v in answers.items() if k in keep}
         try:
             result = response_submit(self.run, answers, keep, get_language() or "fr",
-                                     on_commit=notifications.response_confirm)
+                                     on_commit=notifications.response_confirm, survey=self.survey)
         except DatabaseError:
             return render(self.request, "surveys/retry.html", {"survey": self.survey}, status=503)
         self.run.done = True

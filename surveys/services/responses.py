@@ -59,13 +59,41 @@ class Run:
             return None
 
 
+_STRUCTURE_CACHE: dict[tuple[int, object], list[Section]] = {}
+
+
 def survey_structure(survey: Survey) -> list[Section]:
-    """Sections with their questions, choices and categories, in two handfuls of queries."""
+    """Sections with their questions, choices and categories (read-only, cached per process).
+
+    The cache key holds the survey's `updated_at`, which every change to a section, question or
+    choice bumps (see surveys.signals), so an edited questionnaire is never served stale.
+    """
+    key = (survey.pk, survey.updated_at)
+    cached = _STRUCTURE_CACHE.get(key)
+    if cached is not None:
+        return cached
     questions = Question.objects.order_by("order", "id").prefetch_related("choices", "categories").select_related(
         "channel")
-    return list(
+    structure = list(
         survey.sections.order_by("order", "id").prefetch_related("categories", Prefetch("questions", questions))
     )
+    if len(_STRUCTURE_CACHE) > 200:
+        _STRUCTURE_CACHE.clear()
+    _STRUCTURE_CACHE[key] = structure
+    return structure
+
+
+def _code_id(model: type, code: str | None) -> int | None:
+    """Id of a category or channel by code (a handful of stable rows: cached per process)."""
+    if not code:
+        return None
+    cache = _CODE_IDS.setdefault(model.__name__, {})
+    if code not in cache:
+        cache[code] = model.objects.filter(code=code).values_list("id", flat=True).first()
+    return cache[code]
+
+
+_CODE_IDS: dict[str, dict[str, int | None]] = {}
 
 
 def answers_for_logic(structure: Iterable[Section], answers: Mapping[str, StoredAnswer]) -> dict:
@@ -104,14 +132,17 @@ def response_load_answers(response_id: str | uuid.UUID) -> dict[str, StoredAnswe
     return {code: StoredAnswer(value=v, text=t, codes=c, dont_know=d) for code, v, t, c, d in rows}
 
 
-def _ensure_draft(run: Run, language: str) -> Response:
+def _ensure_draft(run: Run, language: str, survey: Survey | None = None) -> Response:
     """Insert the draft row unless it exists (a conflict on the id means another request did it)."""
-    survey = Survey.objects.get(pk=run.survey_id)
-    category = UserCategory.objects.get(code=run.category)
-    channel = Channel.objects.filter(code=run.channel).first() if run.channel else None
+    survey = survey if survey is not None and survey.pk == run.survey_id else Survey.objects.get(pk=run.survey_id)
+    category_id = _code_id(UserCategory, run.category)
+    if category_id is None:
+        raise UserCategory.DoesNotExist(run.category)
+    channel_id = _code_id(Channel, run.channel)
     draft = Response(
-        id=uuid.UUID(run.response_id), survey=survey, wave_id=run.wave_id, category=category, channel=channel,
-        language=language, participant_id=run.participant_id, notice_version=survey.notice_version,
+        id=uuid.UUID(run.response_id), survey=survey, wave_id=run.wave_id, category_id=category_id,
+        channel_id=channel_id, language=language, participant_id=run.participant_id,
+        notice_version=survey.notice_version,
         resume_code_hash=hash_secret(run.resume_code) if run.resume_code else None,
     )
     try:
@@ -124,20 +155,19 @@ def _ensure_draft(run: Run, language: str) -> Response:
         response = Response.objects.get(participant_id=run.participant_id)
         run.response_id = str(response.id)
     if response.status == ResponseStatus.PARTIAL and (
-        response.category_id != category.id or response.channel_id != (channel.id if channel else None)
+        response.category_id != category_id or response.channel_id != channel_id
     ):
         Response.objects.filter(pk=response.pk, status=ResponseStatus.PARTIAL).update(
-            category=category, channel=channel)
+            category_id=category_id, channel_id=channel_id)
     return response
 
 
 def _write_answers(response_id: uuid.UUID, answers: Mapping[str, StoredAnswer], keep_codes: set[str],
-                   survey_id: int) -> None:
+                   survey: Survey) -> None:
     """Upsert `answers` and delete any answer to a question not in `keep_codes` (now hidden)."""
-    meta = {code: (qid, qtype) for code, qid, qtype in
-            Question.objects.filter(survey_id=survey_id).values_list("code", "id", "type")}
+    meta = {q.code: (q.id, q.type) for section in survey_structure(survey) for q in section.questions.all()}
     question_ids = {code: qid for code, (qid, _t) in meta.items()}
-    keep_raw = Survey.objects.filter(pk=survey_id).values_list("keep_raw_text", flat=True).first()
+    keep_raw = survey.keep_raw_text
     rows = [
         Answer(response_id=response_id, question_id=question_ids[code], value=a.value,
                text=a.text if keep_raw or meta[code][1] != QuestionType.TEXT else mask_personal_data(a.text),
@@ -154,18 +184,19 @@ def _write_answers(response_id: uuid.UUID, answers: Mapping[str, StoredAnswer], 
 
 
 def response_save_step(run: Run, step: str, step_answers: Mapping[str, StoredAnswer],
-                       step_codes: Iterable[str], keep_codes: set[str], language: str) -> Response:
+                       step_codes: Iterable[str], keep_codes: set[str], language: str,
+                       survey: Survey | None = None) -> Response:
     """Save a valid step to the draft: its answers, minus any answer now hidden by a condition.
 
     Questions of the step left empty are cleared too, so the draft is exactly what the respondent
     sees. A completed response is never modified.
     """
     with transaction.atomic():
-        response = _ensure_draft(run, language)
+        response = _ensure_draft(run, language, survey)
         if response.status == ResponseStatus.COMPLETE:
             return response
         cleared = set(step_codes) - set(step_answers)
-        _write_answers(response.id, step_answers, keep_codes - cleared, run.survey_id)
+        _write_answers(response.id, step_answers, keep_codes - cleared, response.survey)
         Response.objects.filter(pk=response.pk).update(last_step=step[:40], updated_at=timezone.now())
     return response
 
@@ -177,20 +208,21 @@ class SubmitResult:
 
 
 def response_submit(run: Run, answers: Mapping[str, StoredAnswer], keep_codes: set[str], language: str,
-                    on_commit: Callable[[Response], None] | None = None) -> SubmitResult:
+                    on_commit: Callable[[Response], None] | None = None, survey: Survey | None = None
+                    ) -> SubmitResult:
     """Complete a response once. Idempotent: the second and later calls change nothing.
 
     Everything happens in one transaction; on any error nothing of it is written and the draft
     stays as it was, so the respondent can simply try again.
     """
     with transaction.atomic():
-        response = _ensure_draft(run, language)
+        response = _ensure_draft(run, language, survey)
         flipped = Response.objects.filter(pk=response.pk, status=ResponseStatus.PARTIAL).update(
             status=ResponseStatus.COMPLETE, submitted_at=timezone.now(), language=language, last_step="",
         )
         if not flipped:
             return SubmitResult(response.id, already=True)
-        _write_answers(response.id, answers, keep_codes, run.survey_id)
+        _write_answers(response.id, answers, keep_codes, response.survey)
         if on_commit is not None:
             transaction.on_commit(lambda: on_commit(response))
     return SubmitResult(response.id, already=False)
