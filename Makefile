@@ -45,8 +45,8 @@ test-fast: venv static postgres
 bench: venv postgres
 	$(PY) -m bench
 
-loadtest: venv static postgres
-	$(PY) -m bench.loadtest
+loadtest: venv postgres
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/2} $(PY) -m bench.loadtest
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=ecoute.example.org $(PY) manage.py check --deploy --fail-level WARNING
