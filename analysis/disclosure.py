@@ -43,6 +43,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .indicators import group_codes  # the same cell numbering as the indicators
+
 __all__ = ["MEASURES", "suppress", "suppress_many", "cell_mask", "secondary_mask"]
 
 #: columns replaced by NaN/<NA> in a suppressed row (plus any passed as ``measures``)
@@ -104,8 +106,6 @@ def _describe(key_cols: list[str], values: Sequence) -> str:
 
 def _codes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """Integer id per row of ``frame`` for the combination of ``cols`` (missing is a value)."""
-    from .indicators import group_codes  # shared cell numbering (no pandas groupby per call)
-
     if not cols:
         return np.zeros(len(frame), dtype=np.int64)
     return group_codes(frame, cols, dropna=False).codes
@@ -120,8 +120,6 @@ def _cell_mask(
     slice_k: list[str],
 ) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, list]:
     """Cell id of each row, and per cell: keys, hidden, primary, reason; margins to hide."""
-    from .indicators import group_codes
-
     key_cols = slice_k + rows_k + cols_k
     groups = group_codes(frame, key_cols, dropna=False)
     cell = groups.codes

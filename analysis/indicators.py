@@ -588,7 +588,7 @@ def channel_table(
     indicator (n < ``min_cell``) and secondary, with one mask for all indicators of a cell.
     ``min_cell=0`` disables suppression.
     """
-    from . import disclosure
+    from . import disclosure  # imported here: disclosure itself imports this module
 
     by = list(by)
     if "channel" not in by:
