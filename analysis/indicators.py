@@ -37,7 +37,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special  # lighter to import than scipy.stats (the CLI starts faster)
 
 __all__ = [
     "Z",
@@ -55,8 +54,9 @@ __all__ = [
     "table_layout",
 ]
 
-#: the 0.975 quantile of the standard normal (methodology: z = 1.959964)
-Z: float = float(special.ndtri(0.975))
+#: the 0.975 quantile of the standard normal (methodology: z = 1.959964);
+#: = scipy.special.ndtri(0.975), written out so that importing this module does not load scipy
+Z: float = 1.959963984540054
 
 #: indicator kinds accepted by :func:`compute`
 KINDS = ("mean", "satisfied", "nps")
@@ -265,6 +265,13 @@ def _low_precision(n: np.ndarray, half_width_points: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Core formulas on prepared cells (shared by the public functions and the tables)
 # --------------------------------------------------------------------------------------------
+def _t_quantile(df: np.ndarray, q: float = 0.975) -> np.ndarray:
+    """Student t quantile t(q, df), vectorised (scipy.special: lighter than scipy.stats)."""
+    from scipy import special
+
+    return special.stdtrit(df, q)
+
+
 def _mean_core(cells: _Cells, scale: tuple[float, float]) -> dict[str, np.ndarray]:
     n, W, n_eff = cells.sizes()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -276,7 +283,7 @@ def _mean_core(cells: _Cells, scale: tuple[float, float]) -> dict[str, np.ndarra
         q = cells.sum(dev * dev)
         v = np.where(n >= 2, n / np.maximum(n - 1, 1) * q / (W * W), np.nan)
         se = np.sqrt(v)
-        t = special.stdtrit(np.where(n >= 2, n - 1, np.nan), 0.975)  # t(0.975, n−1)
+        t = _t_quantile(np.where(n >= 2, n - 1, np.nan))
         half = t * se
     lo, hi = scale
     points = 100.0 / (hi - lo)

@@ -387,3 +387,8 @@ def test_proportions_with_no_answer_or_one_answer():
     assert score.loc["one", "ci_low"] == pytest.approx(lo, abs=1e-4)
     assert score.loc["one", "ci_high"] == pytest.approx(hi, abs=1e-4)
     assert score.loc["one", "low_precision"]
+
+
+def test_z_is_the_normal_0975_quantile():
+    assert indicators.Z == stats.norm.ppf(0.975)
+    assert indicators.Z == pytest.approx(Z, abs=1e-6)
