@@ -573,6 +573,9 @@ class _Validator:
 
     def choices(self, q: Mapping, path: str, qtype: str | None) -> set[str]:
         value = q.get("choices")
+        if value is not None and not isinstance(value, list):
+            self.error(f"{path}.choices", "must be a list")
+            return set()
         if qtype in WITH_CHOICES:
             if not value:
                 what = "items (rows)" if qtype == "matrix" else "choices"
@@ -631,6 +634,10 @@ class _Validator:
         if _depth(condition) > MAX_CONDITION_DEPTH:
             self.error(path, f"nested too deeply (at most {MAX_CONDITION_DEPTH} levels)")
             return
+        bad_op = _unhashable_op(condition, path)
+        if bad_op:  # surveys.logic looks "op" up in a dict: it must be a string before it gets there
+            self.error(bad_op, "must be an operator (a string)")
+            return
         try:
             validate_condition(condition, known_codes=set(earlier), path=path)
         except ConditionError as exc:
@@ -659,8 +666,29 @@ class _Validator:
                     self.error(f"{path}.in[{i}]", "must be a code (string) or an integer")
                 elif choice_codes and str(wanted) not in choice_codes:
                     self.error(f"{path}.in[{i}]", f'"{wanted}" is not a choice of {code}')
+                elif qtype in SCORED and str(wanted) not in {str(v) for v in range(SCORED[qtype][0],
+                                                                                   SCORED[qtype][1] + 1)}:
+                    low, high = SCORED[qtype]
+                    self.error(f"{path}.in[{i}]", f'"{wanted}" is not a score of {code} ({low} to {high})')
         elif qtype not in NUMERIC_FOR_CONDITIONS:
             self.error(f"{path}.op", f'comparing needs a numeric question; {code} is a {qtype} question (use "in")')
+
+
+def _unhashable_op(condition: Any, path: str) -> str | None:
+    """The path of an "op" that is not a string (a list or an object), if any."""
+    if not isinstance(condition, Mapping):
+        return None
+    for key in ("all", "any"):
+        if key in condition:
+            parts = condition[key] if isinstance(condition[key], list) else []
+            for i, part in enumerate(parts):
+                found = _unhashable_op(part, f"{path}.{key}[{i}]")
+                if found:
+                    return found
+            return None
+    if "op" in condition and "in" not in condition and not isinstance(condition["op"], (str, int, float, type(None))):
+        return f"{path}.op"
+    return None
 
 
 def _depth(condition: Any) -> int:

@@ -241,6 +241,18 @@ MALFORMED = {
         _set(["sections", 12, "code", "recapitulatif"]),
         'sections[12].code: "recapitulatif" is reserved by the questionnaire wizard',
     ),
+    "condition on a score outside the scale": (
+        _set(["sections", 12, "questions", 0, "condition", {"question": "SAT_OVERALL", "in": [1, "website"]}]),
+        'sections[12].questions[0].condition.in[1]: "website" is not a score of SAT_OVERALL (1 to 5)',
+    ),
+    "condition with a list as operator": (
+        _set(["sections", 12, "questions", 0, "condition", {"question": "SAT_OVERALL", "op": ["<="], "value": 2}]),
+        "sections[12].questions[0].condition.op: must be an operator (a string)",
+    ),
+    "choices not a list": (
+        _set(["sections", 0, "questions", 0, "choices", {}]),
+        "sections[0].questions[0].choices: must be a list",
+    ),
     "open wave with an incomplete notice": (
         _open_wave_with_incomplete_notice,
         "waves[1]: this wave is open now, so the information notice must be complete (missing in French: dpo_contact)",
@@ -265,6 +277,29 @@ def test_malformed_document_is_refused_with_its_path_and_writes_nothing(mutate, 
     assert str(exc_info.value) == message
     assert row_counts() == before
     assert not AuditLog.objects.filter(action="survey_import").exists()
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _paths(child, (*prefix, key))
+
+
+def test_validation_never_crashes_on_junk_values():
+    """Whatever value stands anywhere in a section, the survey block or a wave: messages, not exceptions."""
+    doc = demo_doc()
+    small = {**doc, "sections": [doc["sections"][0], doc["sections"][1], doc["sections"][12]]}
+    for path in _paths({k: small[k] for k in ("survey", "waves", "sections")}):
+        if not path or path[0] == "survey" and len(path) > 1 and path[1] == "notice":
+            continue
+        for junk in (None, [], {}, True, "x", 1.5):
+            mutated = copy.deepcopy(small)
+            target = mutated
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = junk
+            assert isinstance(validate_document(mutated), list)
 
 
 def test_document_that_is_not_an_object():
