@@ -1,0 +1,466 @@
+"""Plotly figures drawn from indicator tables.
+
+Every function takes a table already computed (and already suppressed) by
+:mod:`analysis.indicators` / :mod:`analysis.disclosure` / :mod:`analysis.waves`, and returns a
+:class:`plotly.graph_objects.Figure`. Nothing here computes a statistic: the functions only lay
+the table's numbers out (a percentage share is multiplied by 100 for display, that is all).
+
+Confidentiality: a suppressed cell's figures are already NaN in the table. Here it becomes a
+*gap* (``None``) with the text "secret" written on it; its n is never written either. So the
+figure JSON holds nothing the table hides.
+
+Text coming from the database (category, channel, question labels) is HTML-escaped: plotly
+interprets a small subset of HTML in its labels.
+
+The page sends ``figure_json(fig)`` through ``json_script``; ``static/js/charts.js`` draws it with
+the vendored plotly.js (no inline script, no CDN). Figures use the empty template ("none") and
+set their own fonts and colours, which keeps the JSON small.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from typing import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+__all__ = [
+    "KIND_RANGE",
+    "SECRET",
+    "fmt_value",
+    "heatmap",
+    "bar_ci",
+    "trend_lines",
+    "stacked_distribution",
+    "figure_json",
+    "PLOTLY_CONFIG",
+]
+
+#: scale of each indicator kind (colour scale bounds, axis range)
+KIND_RANGE: dict[str, tuple[float, float]] = {"satisfied": (0, 100), "mean": (1, 5), "nps": (-100, 100),
+                                              "mean10": (0, 10), "share": (0, 100)}
+
+BLUE = "#000091"
+LIGHT_BLUE = "#6a6af4"
+GREY = "#3a3a3a"
+FONT = "Marianne, Arial, sans-serif"
+#: colour-blind-safe qualitative palette (Okabe–Ito), then plotly's defaults
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+           "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+#: sequential scale, light to dark blue (text colour is chosen by plotly for contrast)
+HEAT_SCALE = [[0.0, "#f5f5fe"], [0.5, "#8585f6"], [1.0, "#000091"]]
+#: diverging 5-point scale for answer distributions (1 = worst → 5 = best)
+DIVERGING = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
+
+#: plotly's config object (passed to Plotly.newPlot by charts.js)
+PLOTLY_CONFIG = {
+    "responsive": True,
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def SECRET() -> str:  # noqa: N802 - a translated constant
+    """The mark written on a suppressed cell."""
+    return _("secret")
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting (display only)
+# --------------------------------------------------------------------------------------------
+def _french() -> bool:
+    return (get_language() or "fr")[:2] != "en"
+
+
+def _num(x: float, decimals: int) -> str:
+    s = f"{x:,.{decimals}f}"
+    if _french():
+        s = s.replace(",", "\u202f").replace(".", ",")
+    return s
+
+
+def fmt_value(value, kind: str) -> str:
+    """A figure as shown on the page: 73 %, 3,84, +12."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    value = float(value)
+    if kind in ("satisfied", "share"):
+        return f"{_num(value, 0)}\u00a0%"
+    if kind == "nps":
+        return ("+" if value > 0 else "") + _num(value, 0)
+    return _num(value, 2)
+
+
+def fmt_n(n) -> str:
+    if n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n)):
+        return ""
+    return _num(float(n), 0)
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def _is_missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def _label(labels: Mapping, code) -> str:
+    if _is_missing(code):
+        return _("Non renseigné")
+    return str(labels.get(code, code))
+
+
+def _base_layout(title: str, **extra) -> dict:
+    layout = {
+        "template": "none",
+        "title": {"text": _esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
+        "font": {"family": FONT, "size": 13, "color": "#161616"},
+        "separators": ", " if _french() else ".,",
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "hoverlabel": {"font": {"family": FONT}},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _ci_text(lo, hi, kind: str) -> str:
+    if _is_missing(lo) or _is_missing(hi):
+        return "–"
+    return f"[{fmt_value(lo, kind)} ; {fmt_value(hi, kind)}]"
+
+
+def _caution(flag) -> str:
+    return _("à interpréter avec prudence") if bool(flag) and not _is_missing(flag) else ""
+
+
+def _secret_annotation(x, y, **extra) -> dict:
+    ann = {"x": x, "y": y, "text": f"<i>{SECRET()}</i>", "showarrow": False,
+           "font": {"color": GREY, "size": 12}}
+    ann.update(extra)
+    return ann
+
+
+def _suppressed(row) -> bool:
+    return bool(row.get("suppressed", False)) if not _is_missing(row.get("suppressed", False)) else True
+
+
+# --------------------------------------------------------------------------------------------
+# Heatmap: rows × columns of one indicator
+# --------------------------------------------------------------------------------------------
+def heatmap(
+    table: pd.DataFrame,
+    *,
+    rows: str,
+    cols: str,
+    row_labels: Mapping,
+    col_labels: Mapping,
+    kind: str,
+    title: str,
+    value_label: str = "",
+) -> go.Figure:
+    """One indicator for rows × columns (e.g. channels × categories).
+
+    ``table``: one line per observed cell with ``rows``, ``cols``, ``value``, ``ci_low``,
+    ``ci_high``, ``n``, ``suppressed`` and optionally ``low_precision``. Rows and columns are
+    shown in the order of ``row_labels``/``col_labels`` (codes → labels; a code absent from
+    these mappings is not shown). A suppressed cell is a gap with "secret" written on it;
+    a cell without responses stays blank.
+    """
+    row_codes = list(row_labels)
+    col_codes = list(col_labels)
+    index = {(r, c): rec for rec in table.to_dict("records")
+             for r, c in [(_key(rec[rows]), _key(rec[cols]))]}
+    z, text, custom, annotations = [], [], [], []
+    y_names = [_esc(_label(row_labels, r)) for r in row_codes]
+    x_names = [_esc(_label(col_labels, c)) for c in col_codes]
+    for i, r in enumerate(row_codes):
+        z_row, t_row, c_row = [], [], []
+        for j, c in enumerate(col_codes):
+            rec = index.get((_key(r), _key(c)))
+            if rec is None:
+                z_row.append(None), t_row.append(""), c_row.append(["", "", ""])
+            elif _suppressed(rec):
+                z_row.append(None), t_row.append(""), c_row.append(["", "", ""])
+                annotations.append(_secret_annotation(x_names[j], y_names[i]))
+            else:
+                v = rec["value"]
+                z_row.append(None if _is_missing(v) else float(v))
+                mark = "*" if bool(rec.get("low_precision", False)) else ""
+                t_row.append(fmt_value(v, kind) + mark)
+                c_row.append([fmt_n(rec.get("n")), _ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
+                              _caution(rec.get("low_precision", False))])
+        z.append(z_row), text.append(t_row), custom.append(c_row)
+    lo, hi = KIND_RANGE.get(kind, (None, None))
+    trace = go.Heatmap(
+        z=z, x=x_names, y=y_names, text=text, customdata=custom, texttemplate="%{text}",
+        zmin=lo, zmax=hi, colorscale=HEAT_SCALE, hoverongaps=False, xgap=2, ygap=2,
+        colorbar={"title": {"text": _esc(value_label)}, "thickness": 12},
+        hovertemplate=("<b>%{y}</b><br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
+                       + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
+                       + "<br>%{customdata[2]}<extra></extra>"),
+    )
+    height = max(260, 60 + 44 * len(row_codes))
+    fig = go.Figure(trace, layout=_base_layout(
+        title, height=height, annotations=annotations,
+        xaxis={"side": "top", "automargin": True, "tickangle": 0, "showgrid": False},
+        yaxis={"autorange": "reversed", "automargin": True, "showgrid": False},
+        margin={"l": 10, "r": 10, "t": 110, "b": 10},
+    ))
+    return fig
+
+
+def _key(code):
+    """Join key for a cell code (NaN, the "not stated" cell, compares equal to itself)."""
+    return None if _is_missing(code) else code
+
+
+# --------------------------------------------------------------------------------------------
+# Bars with 95 % CI error bars
+# --------------------------------------------------------------------------------------------
+def bar_ci(
+    table: pd.DataFrame,
+    *,
+    by: str,
+    labels: Mapping,
+    kind: str,
+    title: str,
+    value_label: str = "",
+    total: pd.DataFrame | None = None,
+    total_label: str | None = None,
+) -> go.Figure:
+    """Horizontal bars of one indicator per ``by`` value, with their 95 % CI as error bars.
+
+    ``table``: ``by``, value, ci_low, ci_high, n, suppressed (+ low_precision); ``total``: an
+    optional one-line table (same columns but ``by``) drawn first as "all". Bars follow the
+    order of ``labels``; suppressed bars are gaps marked "secret"; low-precision bars are paler
+    and carry an asterisk.
+    """
+    records = []
+    if total is not None and len(total):
+        rec = total.iloc[0].to_dict()
+        records.append((_esc(total_label or _("Ensemble")), rec))
+    index = {_key(rec[by]): rec for rec in table.to_dict("records")}
+    for code in labels:
+        if _key(code) in index:
+            records.append((_esc(_label(labels, code)), index[_key(code)]))
+    y, x, plus, minus, colors, text, custom, annotations = [], [], [], [], [], [], [], []
+    for name, rec in records:
+        y.append(name)
+        if _suppressed(rec) or _is_missing(rec.get("value")):
+            x.append(None), plus.append(None), minus.append(None)
+            colors.append(BLUE), text.append(""), custom.append(["", "", ""])
+            if _suppressed(rec):
+                annotations.append(_secret_annotation(0, name, xanchor="left", xref="x"))
+            continue
+        v = float(rec["value"])
+        lo, hi = rec.get("ci_low"), rec.get("ci_high")
+        x.append(v)
+        plus.append(None if _is_missing(hi) else float(hi) - v)
+        minus.append(None if _is_missing(lo) else v - float(lo))
+        low_precision = bool(rec.get("low_precision", False))
+        colors.append(LIGHT_BLUE if low_precision else BLUE)
+        text.append(fmt_value(v, kind) + ("*" if low_precision else ""))
+        custom.append([fmt_n(rec.get("n")), _ci_text(lo, hi, kind), _caution(low_precision)])
+    lo_range, hi_range = KIND_RANGE.get(kind, (None, None))
+    if kind == "mean":
+        lo_range = 1
+    trace = go.Bar(
+        x=x, y=y, orientation="h", marker={"color": colors}, text=text, textposition="inside",
+        insidetextanchor="start", textfont={"color": "#ffffff"}, customdata=custom,
+        error_x={"type": "data", "array": plus, "arrayminus": minus, "symmetric": False,
+                 "color": "#161616", "thickness": 1.5, "width": 4},
+        hovertemplate=("<b>%{y}</b><br>" + _esc(value_label) + " : %{text}<br>" + _("IC à 95 %")
+                       + " : %{customdata[1]}<br>n = %{customdata[0]}<br>%{customdata[2]}<extra></extra>"),
+    )
+    height = max(220, 70 + 36 * len(y))
+    return go.Figure(trace, layout=_base_layout(
+        title, height=height, annotations=annotations, showlegend=False,
+        xaxis={"range": [lo_range, hi_range], "title": {"text": _esc(value_label)}, "zeroline": True,
+               "gridcolor": "#e5e5e5"},
+        yaxis={"autorange": "reversed", "automargin": True},
+    ))
+
+
+# --------------------------------------------------------------------------------------------
+# Trends across waves
+# --------------------------------------------------------------------------------------------
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def trend_lines(
+    table: pd.DataFrame,
+    changes: pd.DataFrame | None = None,
+    *,
+    series: str,
+    labels: Mapping,
+    wave_labels: Mapping,
+    kind: str,
+    title: str,
+    value_label: str = "",
+) -> go.Figure:
+    """One line per ``series`` value across waves, with its 95 % CI as a shaded band.
+
+    ``table``: wave, ``series``, value, ci_low, ci_high, n, suppressed. ``changes``: the wave
+    comparisons (:func:`analysis.waves.compare` output with ``series``, ``wave_a``, ``wave_b``);
+    a significant change is marked by a star on the later wave. A suppressed point is a gap
+    marked "secret".
+    """
+    waves = list(wave_labels)
+    x_names = [_esc(wave_labels[w]) for w in waves]
+    traces: list[go.BaseTraceType] = []
+    annotations = []
+    secrets: dict[str, list[str]] = {}
+    index = {(_key(rec["wave"]), _key(rec[series])): rec for rec in table.to_dict("records")}
+    for k, code in enumerate(labels):
+        colour = PALETTE[k % len(PALETTE)]
+        name = _esc(_label(labels, code))
+        ys, lows, highs, text, custom = [], [], [], [], []
+        present = False
+        for w, xw in zip(waves, x_names):
+            rec = index.get((_key(w), _key(code)))
+            if rec is None or _suppressed(rec) or _is_missing(rec.get("value")):
+                ys.append(None), lows.append(None), highs.append(None), text.append("")
+                custom.append(["", "", ""])
+                if rec is not None and _suppressed(rec):
+                    present = True
+                    secrets.setdefault(xw, []).append(name)
+                continue
+            present = True
+            v = float(rec["value"])
+            ys.append(v)
+            lows.append(None if _is_missing(rec.get("ci_low")) else float(rec["ci_low"]))
+            highs.append(None if _is_missing(rec.get("ci_high")) else float(rec["ci_high"]))
+            text.append(fmt_value(v, kind))
+            custom.append([fmt_n(rec.get("n")), _ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
+                           _caution(rec.get("low_precision", False))])
+        if not present:
+            continue
+        group = f"s{k}"
+        traces.append(go.Scatter(x=x_names, y=highs, mode="lines", line={"width": 0}, hoverinfo="skip",
+                                 showlegend=False, legendgroup=group, connectgaps=False))
+        traces.append(go.Scatter(x=x_names, y=lows, mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor=_rgba(colour, 0.15), hoverinfo="skip", showlegend=False,
+                                 legendgroup=group, connectgaps=False))
+        traces.append(go.Scatter(
+            x=x_names, y=ys, name=name, mode="lines+markers", line={"color": colour, "width": 2},
+            marker={"size": 7}, legendgroup=group, text=text, customdata=custom, connectgaps=False,
+            hovertemplate=("<b>" + name + "</b><br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
+                           + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
+                           + "<br>%{customdata[2]}<extra></extra>"),
+        ))
+    for xw, names in secrets.items():
+        annotations.append(_secret_annotation(xw, 0, yref="paper", yanchor="bottom", align="left",
+                                              text="<br>".join(f"<i>{n} : {SECRET()}</i>" for n in names)))
+    if changes is not None and len(changes):
+        sx, sy, stext = [], [], []
+        for rec in changes.to_dict("records"):
+            if not bool(rec.get("significant", False)):
+                continue
+            point = index.get((_key(rec["wave_b"]), _key(rec[series])))
+            if point is None or _is_missing(point.get("value")) or rec["wave_b"] not in wave_labels:
+                continue
+            sx.append(_esc(wave_labels[rec["wave_b"]]))
+            sy.append(float(point["value"]))
+            diff = fmt_value(rec["diff"], "nps" if kind != "mean" else "mean")
+            if kind == "mean" and float(rec["diff"]) > 0:
+                diff = "+" + diff
+            stext.append(f"{_esc(_label(labels, rec[series]))} : {diff} "
+                         f"({_('IC à 95 %')} {_ci_text(rec['ci_low'], rec['ci_high'], 'mean' if kind == 'mean' else 'nps')})")
+        if sx:
+            traces.append(go.Scatter(
+                x=sx, y=sy, mode="markers", name=_("Évolution significative"), text=stext,
+                marker={"symbol": "star", "size": 16, "color": "#ffffff", "line": {"color": "#161616", "width": 2}},
+                hovertemplate="%{text}<extra>" + _("significatif") + "</extra>",
+            ))
+    lo, hi = KIND_RANGE.get(kind, (None, None))
+    return go.Figure(traces, layout=_base_layout(
+        title, height=420, annotations=annotations,
+        legend={"orientation": "h", "y": -0.15},
+        xaxis={"type": "category", "title": {"text": _("Vague")}},
+        yaxis={"range": [lo, hi], "title": {"text": _esc(value_label)}, "gridcolor": "#e5e5e5"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 90},
+    ))
+
+
+# --------------------------------------------------------------------------------------------
+# Answer distribution: stacked bars
+# --------------------------------------------------------------------------------------------
+def stacked_distribution(
+    table: pd.DataFrame,
+    *,
+    by: str,
+    labels: Mapping,
+    code_labels: Mapping,
+    title: str,
+    total: pd.DataFrame | None = None,
+    total_label: str | None = None,
+) -> go.Figure:
+    """Share of each answer code per ``by`` value, as horizontal stacked bars (100 %).
+
+    ``table``: :func:`analysis.indicators.distribution` output after suppression (``by``,
+    code, share, n, n_cell, suppressed). ``code_labels`` orders and names the codes. A
+    suppressed ``by`` value is an empty bar marked "secret".
+    """
+    groups: list[tuple[str, pd.DataFrame]] = []
+    if total is not None and len(total):
+        groups.append((_esc(total_label or _("Ensemble")), total))
+    for code in labels:
+        part = table[table[by].map(_key) == _key(code)] if len(table) else table
+        if len(part):
+            groups.append((_esc(_label(labels, code)), part))
+    y_names = [name for name, _part in groups]
+    codes = list(code_labels)
+    palette = DIVERGING if len(codes) == 5 else PALETTE
+    traces, annotations = [], []
+    for name, part in groups:
+        if bool(part["suppressed"].fillna(True).any()):
+            annotations.append(_secret_annotation(0, name, xanchor="left"))
+    for k, code in enumerate(codes):
+        xs, custom = [], []
+        for name, part in groups:
+            row = part[part["code"] == code]
+            if not len(row) or bool(row["suppressed"].fillna(True).iloc[0]) or _is_missing(row["share"].iloc[0]):
+                xs.append(None), custom.append(["", ""])
+                continue
+            rec = row.iloc[0]
+            xs.append(float(rec["share"]) * 100.0)
+            custom.append([fmt_n(rec.get("n_cell")), fmt_value(float(rec["share"]) * 100.0, "share")])
+        traces.append(go.Bar(
+            x=xs, y=y_names, name=_esc(code_labels[code]), orientation="h",
+            marker={"color": palette[k % len(palette)]}, customdata=custom,
+            hovertemplate=("<b>%{y}</b><br>" + _esc(code_labels[code]) + " : %{customdata[1]}<br>"
+                           + _("n (répondants)") + " = %{customdata[0]}<extra></extra>"),
+        ))
+    height = max(240, 110 + 34 * len(y_names))
+    return go.Figure(traces, layout=_base_layout(
+        title, height=height, barmode="stack", annotations=annotations,
+        legend={"orientation": "h", "y": -0.2, "traceorder": "normal"},
+        xaxis={"range": [0, 100], "ticksuffix": " %", "gridcolor": "#e5e5e5"},
+        yaxis={"autorange": "reversed", "automargin": True},
+        margin={"l": 10, "r": 10, "t": 50, "b": 100},
+    ))
+
+
+# --------------------------------------------------------------------------------------------
+def figure_json(fig: go.Figure, config: Mapping | None = None) -> dict:
+    """The figure as a JSON-ready dict {data, layout, config} for ``json_script``."""
+    payload = json.loads(fig.to_json())
+    payload["config"] = dict(config or PLOTLY_CONFIG)
+    return payload
+
+
+def table_records(table: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
+    """Rows of ``table`` restricted to ``columns`` (helper for the text alternatives)."""
+    return table[list(columns)].to_dict("records")
