@@ -291,7 +291,7 @@ class _Validator:
             return False
         for key in value:
             if key not in keys:
-                self.error(path, f'unknown key "{key}"')
+                self.error(path, f'unknown key "{str(key)[:60]}"')
         for key, required in keys.items():
             if required and key not in value:
                 self.error(key if path == ROOT else f"{path}.{key}", "required")
@@ -390,10 +390,10 @@ class _Validator:
         # Nomenclatures first: the survey and its questions refer to them.
         self.categories = self.nomenclature(data.get("categories", []), "categories", "category")
         self.channels = self.nomenclature(data.get("channels", []), "channels", "channel")
-        notice_complete = True
+        notice_missing: list[str] = []
         if "survey" in data:
-            notice_complete = self.survey(data["survey"], "survey")
-        self.waves(data.get("waves", []), "waves", notice_complete, data.get("survey"))
+            notice_missing = self.survey(data["survey"], "survey")
+        self.waves(data.get("waves", []), "waves", notice_missing)
         if "sections" in data:
             self.sections(data["sections"], "sections")
 
@@ -412,10 +412,10 @@ class _Validator:
             self.integer(item, "order", p, 0, 1_000_000)
         return seen
 
-    def survey(self, value: Any, path: str) -> bool:
-        """Check the survey block; return whether its French notice is complete."""
+    def survey(self, value: Any, path: str) -> list[str]:
+        """Check the survey block; return the notice elements still empty in French."""
         if not self.object(value, path, SURVEY_KEYS):
-            return False
+            return []
         if "slug" in value:
             self.code(value["slug"], f"{path}.slug", SLUG_RE, 60, "slug")
         if "title" in value:
@@ -435,16 +435,17 @@ class _Validator:
         self.boolean(value, "allow_erasure", path)
         notice = value.get("notice", {})
         if not self.object(notice, f"{path}.notice", dict.fromkeys(NOTICE_KEYS, False)):
-            return False
+            return []
         for key in NOTICE_KEYS:
             if key in notice:
                 self.text(notice[key], f"{path}.notice.{key}")
-        return all(
+        return [key for key in NOTICE_KEYS if not (
             isinstance(notice.get(key), Mapping) and isinstance(notice[key].get("fr"), str)
-            and notice[key]["fr"].strip() for key in NOTICE_KEYS
-        )
+            and notice[key]["fr"].strip())]
 
-    def waves(self, value: Any, path: str, notice_complete: bool, survey: Any) -> None:
+    def waves(self, value: Any, path: str, notice_missing: list[str]) -> None:
+        """Codes unique, ISO dates, each wave closing after it opens and opening after the previous one
+        closes; a wave open now needs the complete notice (as models.Wave.clean requires)."""
         seen: set[str] = set()
         previous: tuple[str, datetime] | None = None
         for i, wave in enumerate(self.list(value, path, max_items=MAX_WAVES)):
@@ -474,13 +475,10 @@ class _Validator:
                 continue
             if previous is not None and opens < previous[1]:
                 self.error(f"{p}.opens_at", f"must not be before the previous wave closes ({previous[0]}.closes_at)")
-            previous = (f"{p}", closes)
-            if opens <= self.now < closes and not notice_complete and isinstance(survey, Mapping):
-                notice = survey.get("notice") if isinstance(survey.get("notice"), Mapping) else {}
-                missing = [k for k in NOTICE_KEYS if not (isinstance(notice.get(k), Mapping)
-                           and isinstance(notice[k].get("fr"), str) and notice[k]["fr"].strip())]
+            previous = (p, closes)
+            if opens <= self.now < closes and notice_missing:
                 self.error(p, "this wave is open now, so the information notice must be complete "
-                              f"(missing in French: {', '.join(missing)})")
+                              f"(missing in French: {', '.join(notice_missing)})")
 
     def sections(self, value: Any, path: str) -> None:
         # question code -> (type, choice codes), for the questions of the sections already read
