@@ -48,7 +48,7 @@ def validate_condition(condition: Any, known_codes: set[str] | None = None, path
         if not isinstance(condition["in"], list) or not condition["in"]:
             raise ConditionError(f"{path}.in: must be a non-empty list of codes")
     elif "op" in condition:
-        if condition["op"] not in OPERATORS:
+        if not isinstance(condition["op"], str) or condition["op"] not in OPERATORS:
             raise ConditionError(f'{path}.op: unknown operator "{condition["op"]}"')
         if not isinstance(condition.get("value"), (int, float)) or isinstance(condition.get("value"), bool):
             raise ConditionError(f"{path}.value: must be a number")
