@@ -84,16 +84,15 @@ def survey_structure(survey: Survey) -> list[Section]:
 
 
 def _code_id(model: type, code: str | None) -> int | None:
-    """Id of a category or channel by code (a handful of stable rows: cached per process)."""
+    """Id of a category or channel by code, read from the database every time.
+
+    Not cached per process: a row deleted and created again (admin, import in another process,
+    restored backup) gets a new id, and a stale cached id made every draft save fail silently and
+    every final submit answer 503 until the process restarted (found by tests/browser).
+    """
     if not code:
         return None
-    cache = _CODE_IDS.setdefault(model.__name__, {})
-    if code not in cache:
-        cache[code] = model.objects.filter(code=code).values_list("id", flat=True).first()
-    return cache[code]
-
-
-_CODE_IDS: dict[str, dict[str, int | None]] = {}
+    return model.objects.filter(code=code).values_list("id", flat=True).first()
 
 
 def answers_for_logic(structure: Iterable[Section], answers: Mapping[str, StoredAnswer]) -> dict:
