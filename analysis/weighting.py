@@ -65,9 +65,12 @@ def _codes(df: pd.DataFrame, var: str, shares: dict) -> tuple[np.ndarray, np.nda
         raise WeightingError(f"variable {var!r} is not a column of the data")
     cats = list(shares)
     s = df[var]
-    # compare as strings when the data are strings and targets were read as strings, etc.
     index = pd.Index(cats)
-    codes = index.get_indexer(s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s)
+    if isinstance(s.dtype, pd.CategoricalDtype):  # map the categories, not the million rows
+        per_category = np.append(index.get_indexer(s.cat.categories), -1)
+        codes = per_category[s.cat.codes.to_numpy()]  # code -1 (missing) → last entry, -1
+    else:
+        codes = index.get_indexer(s)
     if (codes < 0).any():
         pos = int(np.flatnonzero(codes < 0)[0])
         value = s.iloc[pos]
@@ -135,37 +138,61 @@ def rake(
         codes, target = _codes(df, var, shares)
         prepared.append((var, codes, target))
     if base_weights is None:
-        w = np.ones(len(df), dtype=np.float64)
+        base = np.ones(len(df), dtype=np.float64)
     else:
-        w = np.asarray(base_weights, dtype=np.float64).copy()
-        if w.shape != (len(df),) or not np.isfinite(w).all() or (w < 0).any():
+        base = np.asarray(base_weights, dtype=np.float64)
+        if base.shape != (len(df),) or not np.isfinite(base).all() or (base < 0).any():
             raise WeightingError("base weights must be finite, non-negative, one per row")
 
-    def max_error(weights: np.ndarray) -> float:
-        total = weights.sum()
+    # Every raking factor depends only on the row's categories, so IPF runs on the table of
+    # observed category combinations (weighted by the base weights) — a few dozen numbers
+    # instead of a million rows — and each row gets base × its combination's factor.
+    sizes = [target.size for _, _, target in prepared]
+    combined = np.zeros(len(df), dtype=np.int64)
+    for (_, codes, _), k in zip(prepared, sizes):
+        combined = combined * k + codes
+    total_cells = float(np.prod(sizes, dtype=np.float64))
+    if total_cells <= 1 << 22:  # dense numbering: no sort
+        counts = np.bincount(combined, minlength=int(total_cells))
+        observed = np.flatnonzero(counts)
+        lookup = np.zeros(int(total_cells), dtype=np.int64)
+        lookup[observed] = np.arange(observed.size)
+        cell = lookup[combined]
+    else:
+        observed, cell = np.unique(combined, return_inverse=True)
+        cell = cell.reshape(-1)
+    cell_codes = np.unravel_index(observed, sizes)
+    cell_base = np.bincount(cell, weights=base, minlength=observed.size)
+    tables = [(cc, target) for cc, (_, _, target) in zip(cell_codes, prepared)]
+
+    def max_error(cw: np.ndarray) -> float:
+        total = cw.sum()
         worst = 0.0
-        for _, codes, target in prepared:
-            achieved = np.bincount(codes, weights=weights, minlength=target.size) / total
+        for cc, target in tables:
+            achieved = np.bincount(cc, weights=cw, minlength=target.size) / total
             pos = target > 0
             rel = np.abs(achieved[pos] - target[pos]) / target[pos]
-            # a zero target is reached only by zero weight
-            zero = np.abs(achieved[~pos])
+            zero = np.abs(achieved[~pos])  # a zero target is reached only by zero weight
             worst = max(worst, float(rel.max(initial=0.0)), float(zero.max(initial=0.0)))
         return worst
 
-    error = max_error(w)
+    cw = cell_base.copy()
+    error = max_error(cw)
     iterations = 0
     while error > tol and iterations < max_iter:
         iterations += 1
-        for _, codes, target in prepared:
-            total = w.sum()
-            achieved = np.bincount(codes, weights=w, minlength=target.size)
+        for cc, target in tables:  # scale this variable's margins to its targets
+            total = cw.sum()
+            achieved = np.bincount(cc, weights=cw, minlength=target.size)
             with np.errstate(divide="ignore", invalid="ignore"):
                 factor = np.where(achieved > 0, target * total / achieved, 0.0)
-            w = w * factor[codes]
-        if not w.sum() > 0:
+            cw = cw * factor[cc]
+        if not cw.sum() > 0:
             break
-        error = max_error(w)
+        error = max_error(cw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cell_factor = np.where(cell_base > 0, cw / np.where(cell_base > 0, cell_base, 1), 0.0)
+    w = base * cell_factor[cell]
     converged = bool(error <= tol)
     weights = pd.Series(_normalise(w), index=df.index, name="weight")
     result = RakeResult(weights, converged, iterations, float(error))

@@ -54,11 +54,17 @@ def make_frame(n: int = 1_000_000, seed: int = 2026) -> pd.DataFrame:
     cat_p = np.array([0.25, 0.05, 0.30, 0.03, 0.15, 0.02, 0.15, 0.05])
     ch_p = np.array([0.40, 0.15, 0.12, 0.18, 0.03, 0.07, 0.05])
     # a few cells made tiny on purpose so that suppression has work to do
+    category = rng.choice(8, n, p=cat_p)
+    # channel use depends on the category (so that raking needs several iterations)
+    tilt = rng.dirichlet(np.ones(7) * 2, size=8)
+    by_cat = 0.5 * ch_p + 0.5 * tilt
+    cum = np.cumsum(by_cat / by_cat.sum(axis=1, keepdims=True), axis=1)
+    channel = (rng.random(n)[:, None] > cum[category]).sum(axis=1).clip(0, 6)
     df = pd.DataFrame({
         "response_id": np.arange(1, n + 1),
         "wave": pd.Categorical.from_codes(rng.integers(0, 3, n), categories=WAVES),
-        "category": pd.Categorical.from_codes(rng.choice(8, n, p=cat_p), categories=CATEGORIES),
-        "channel": pd.Categorical.from_codes(rng.choice(7, n, p=ch_p), categories=CHANNELS),
+        "category": pd.Categorical.from_codes(category, categories=CATEGORIES),
+        "channel": pd.Categorical.from_codes(channel, categories=CHANNELS),
         "weight": 1.0,
     })
     sat_p = np.array([0.05, 0.10, 0.20, 0.40, 0.25])
@@ -138,11 +144,11 @@ def main(argv=None) -> int:
         ("indicators.table_channel_category_by_wave", lambda: headline_tables(df, True)),
         ("weighting.rake(category, channel)", lambda: rake_two(df)),
     ]
-    results = {}
+    results, seconds = {}, {}
     for name, fn in steps:
-        seconds, results[name] = best_time(fn, args.repeat)
+        seconds[name], results[name] = best_time(fn, args.repeat)
         peak = peak_mib(fn)
-        print(f"{name}: {seconds:.3f} s  (peak traced memory {peak:.0f} MiB)")
+        print(f"{name}: {seconds[name]:.3f} s  (peak traced memory {peak:.0f} MiB)")
 
     t1, t2 = results["indicators.table_channel_category"]
     r = results["weighting.rake(category, channel)"]
@@ -153,7 +159,7 @@ def main(argv=None) -> int:
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process maxrss: {maxrss:.0f} MiB")
     target = 0.3
-    took = best_time(lambda: headline_tables(df), args.repeat)[0]
+    took = seconds["indicators.table_channel_category"]
     print(f"target (b) <= {target} s: {'met' if took <= target else 'NOT met'} ({took:.3f} s)")
 
     # for information: the same table when the loader hands other dtypes

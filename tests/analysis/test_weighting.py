@@ -102,3 +102,23 @@ def test_rake_accepts_categorical_columns():
     df = pd.DataFrame({"category": pd.Categorical(["a", "b", "b"], categories=["a", "b", "c"])})
     w = weighting.rake(df, {"category": {"a": 1, "b": 1}}).weights
     assert w.tolist() == pytest.approx([1.5, 0.75, 0.75])
+
+
+def test_rake_from_base_weights_keeps_their_ratios_within_a_combination():
+    rng = np.random.default_rng(13)
+    n = 300
+    df = pd.DataFrame({"category": rng.choice(["a", "b"], n), "channel": rng.choice(["x", "y"], n)})
+    base = rng.uniform(0.5, 2.0, n)
+    margins = {"category": {"a": 0.3, "b": 0.7}, "channel": {"x": 0.6, "y": 0.4}}
+    w = weighting.rake(df, margins, base_weights=base).weights
+    assert shares(df, "category", w)["a"] == pytest.approx(0.3, rel=1e-6)
+    assert shares(df, "channel", w)["x"] == pytest.approx(0.6, rel=1e-6)
+    ratio = w / base  # raking multiplies base weights by one factor per combination
+    spread = ratio.groupby([df["category"], df["channel"]]).agg(lambda r: r.max() - r.min())
+    assert np.allclose(spread, 0, atol=1e-12)
+
+
+def test_rake_missing_categorical_value_names_the_row():
+    df = pd.DataFrame({"channel": pd.Categorical(["web", "mail", None])})
+    with pytest.raises(WeightingError, match="row 3"):
+        weighting.rake(df, {"channel": {"web": 1, "mail": 1}})
