@@ -116,7 +116,8 @@ def widget_setup(survey: Survey, question_code: str = "", category_code: str = "
     if why:
         raise NotAvailable(_("Ce questionnaire n'est pas ouvert en ce moment. Merci de votre intérêt."))
     channel = Channel.objects.filter(code=WEBSITE).first()
-    questions = Question.objects.filter(survey=survey, type=QuestionType.SATISFACTION).order_by(
+    questions = Question.objects.filter(survey=survey, type=QuestionType.SATISFACTION).select_related(
+        "section").order_by(
         "section__order", "order", "id")
     if question_code:
         question = questions.filter(code=question_code[:40]).first()
@@ -130,7 +131,8 @@ def widget_setup(survey: Survey, question_code: str = "", category_code: str = "
     else:
         category = next((c for code in DEFAULT_CATEGORIES for c in (offered or UserCategory.objects.all())
                          if c.code == code), None)
-    if channel is None or question is None or category is None or not question.applies_to(category.code):
+    if (channel is None or question is None or category is None
+            or not (question.section.applies_to(category.code) and question.applies_to(category.code))):
         raise Http404("widget not configured")
     return Setup(survey, wave, question, category, channel)
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ..models import Channel, Participant, Response, ResponseStatus, UserCategory, Wave, audit
 
-COMPLETE, PARTIAL, REFUSED, UNDELIVERABLE, NOT_STARTED, NOT_INVITED = "I", "P", "R", "UO", "NC", "-"
+COMPLETE, PARTIAL, REFUSED, UNDELIVERABLE, NOT_STARTED, NOT_INVITED = "I", "P", "R", "UO", "NC", "NI"
 DISPOSITION_LABELS = {
     COMPLETE: "réponse complète",
     PARTIAL: "réponse partielle",
@@ -174,7 +174,9 @@ def wave_tracking(wave: Wave) -> Tracking:
             row.imported += 1
             row.opened += opened_at is not None
             row.dispositions[code] += 1
-    order = {c.pk: (c.order, c.code) for c in (*categories.values(), *channels.values())}
+    category_order = {c.pk: (c.order, c.code) for c in categories.values()}
+    channel_order = {c.pk: (c.order, c.code) for c in channels.values()}
+    last = (10**9, "")  # "no channel" comes last
     open_counts: dict[int | None, dict] = {}
     for channel_id, status, n in Response.objects.filter(wave=wave, participant__isnull=True).values_list(
             "channel_id", "status").annotate(n=Count("id")).order_by():
@@ -185,9 +187,9 @@ def wave_tracking(wave: Wave) -> Tracking:
         entry["complete" if status == ResponseStatus.COMPLETE else "partial"] += n
     return Tracking(
         wave=wave, total=total,
-        by_category=[by_category[k] for k in sorted(by_category, key=lambda k: order[k])],
-        by_channel=[by_channel[k] for k in sorted(by_channel, key=lambda k: order.get(k, (10**9, "")))],
-        open_links=[open_counts[k] for k in sorted(open_counts, key=lambda k: order.get(k, (10**9, "")))],
+        by_category=[by_category[k] for k in sorted(by_category, key=category_order.__getitem__)],
+        by_channel=[by_channel[k] for k in sorted(by_channel, key=lambda k: channel_order.get(k, last))],
+        open_links=[open_counts[k] for k in sorted(open_counts, key=lambda k: channel_order.get(k, last))],
     )
 
 
