@@ -203,6 +203,8 @@ def _weights(
         raise ValueError(f"column {weight!r} has a missing or infinite weight")
     if (w < 0).any():
         raise ValueError(f"column {weight!r} has a negative weight")
+    if w.size and w[0] > 0 and (w == w[0]).all():
+        return None  # equal weights give the unweighted figures: skip the weighted sums
     return w
 
 
