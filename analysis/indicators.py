@@ -1,7 +1,7 @@
 """Indicators for one question, per cell (group of responses).
 
-Pure numpy/pandas: no Django import. The formulas are those of ``docs/methodology`` (the shared
-``methodology.md``); each function reads like its definition there.
+Pure numpy/pandas (scipy only for t quantiles): no Django import. The formulas are those of the
+project's ``methodology.md``; each function reads like its definition there.
 
 Input frame (one row per response): grouping columns (``wave``, ``category``, ``channel``... as
 str or Categorical), an optional weight column, and one numeric column per question code
