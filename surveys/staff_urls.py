@@ -13,6 +13,8 @@ urlpatterns = [
     path("<slug:slug>/invitations/", staff_views.invitations, name="invitations"),
     path("<slug:slug>/invitations/import/", staff_views.invitations_import, name="invitations_import"),
     path("<slug:slug>/invitations/envoi/", staff_views.invitations_send, name="invitations_send"),
+    path("<slug:slug>/participants/injoignables/", staff_views.participants_undeliverable,
+         name="participants_undeliverable"),
     path("<slug:slug>/participants/<int:pk>/injoignable/", staff_views.participant_undeliverable,
          name="participant_undeliverable"),
     path("<slug:slug>/suivi/", staff_views.tracking_page, name="tracking"),

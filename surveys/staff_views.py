@@ -224,6 +224,22 @@ def participant_undeliverable(request: HttpRequest, survey: Survey, pk: int) -> 
     return redirect(f"{reverse('staff:invitations', args=[survey.slug])}?{urlencode(params)}")
 
 
+@designer_page
+@require_POST
+def participants_undeliverable(request: HttpRequest, survey: Survey) -> HttpResponse:
+    """Mark every address of a pasted bounce report as undeliverable."""
+    wave = _wave(request, survey)
+    if wave is None:
+        raise Http404
+    marked, unknown = inv.participants_mark_undeliverable(wave, request.POST.get("addresses", "")[:500_000],
+                                                          request.user)
+    messages.success(request, _("%(n)d adresse(s) marquée(s) injoignable(s).") % {"n": marked})
+    if unknown:
+        messages.warning(request, _("Adresses absentes de la vague : %(list)s") % {
+            "list": ", ".join(unknown[:20]) + (" …" if len(unknown) > 20 else "")})
+    return redirect(f"{reverse('staff:invitations', args=[survey.slug])}?{urlencode({'vague': wave.code})}")
+
+
 # --- Tracking ------------------------------------------------------------------------------------
 
 @designer_page

@@ -104,7 +104,7 @@ class RowProblem:
 
 @dataclass
 class ImportReport:
-    """What an import did. `errors` are rows refused, `duplicates` rows skipped (already there)."""
+    """What an import did. `errors`: problems of refused rows; `duplicates`: rows skipped (already there)."""
 
     filename: str
     rows: int = 0
@@ -197,9 +197,11 @@ def participants_import(wave: Wave, file, filename: str, *, actor: object = None
     """Import invited participants into `wave` from a CSV or XLSX file.
 
     Columns (first row): ``email``, ``category`` (a category code), optional ``channel`` (a channel
-    code) and ``language`` (``fr`` or ``en``; French when empty). Every bad row is reported with its
-    line number, its column and why (``ligne 4, email : adresse invalide « foo@ »``); rows already in
-    the wave, or repeated in the file, are skipped and reported. The good rows are imported in one
+    code) and ``language`` (``fr`` or ``en``; French when empty); French header names (courriel,
+    catégorie, canal, langue) are accepted too. Every bad row is reported with its line number, its
+    column and why (``ligne 4, email : adresse invalide « foo@ »``); rows repeated in the file, already
+    in the wave, or of someone who opted out of the survey in an earlier wave are skipped and
+    reported (`duplicates`). Addresses are stored in lower case. The good rows are imported in one
     transaction (none of them in a dry run). The audit log gets the counts, never an address.
     """
     report = ImportReport(filename=PurePath(filename or "").name[:200], dry_run=dry_run)
@@ -260,6 +262,8 @@ def _parse(wave: Wave, records: Iterable[tuple[int, list[str]]], report: ImportR
     known_categories = set(UserCategory.objects.values_list("code", flat=True))
     channels = {c.code: c for c in Channel.objects.all()}
     existing = {e.lower() for e in Participant.objects.filter(wave=wave).values_list("email", flat=True)}
+    opted_out = {e.lower() for e in Participant.objects.filter(
+        survey_id=wave.survey_id, opted_out_at__isnull=False).exclude(wave=wave).values_list("email", flat=True)}
     seen: dict[str, int] = {}
     good = []
 
@@ -311,6 +315,10 @@ def _parse(wave: Wave, records: Iterable[tuple[int, list[str]]], report: ImportR
         if key in existing:
             report.duplicates.append(RowProblem(line, "email", f"déjà présent dans la vague « {email} »"))
             continue
+        if key in opted_out:
+            report.duplicates.append(RowProblem(
+                line, "email", f"désinscrit(e) de cette enquête lors d'une vague précédente « {email} »"))
+            continue
         good.append((key, category, channel, language))
     return good
 
@@ -346,6 +354,20 @@ def participant_set_undeliverable(participant: Participant, undeliverable: bool,
     Participant.objects.filter(pk=participant.pk).update(undeliverable=undeliverable)
     audit(actor, "participant_undeliverable" if undeliverable else "participant_deliverable",
           participant.survey.slug, wave=participant.wave.code, participant=participant.pk)
+
+
+def participants_mark_undeliverable(wave: Wave, text: str, actor: object) -> tuple[int, list[str]]:
+    """Mark the addresses of a bounce report (one per line, or separated by , ; or spaces).
+
+    Returns (how many participants were marked, the addresses not found in the wave).
+    """
+    addresses = {a.strip().lower() for a in text.replace(",", " ").replace(";", " ").split() if "@" in a}
+    addresses = {a for a in addresses if len(a) <= 254}
+    found = set(Participant.objects.filter(wave=wave, email__in=addresses).values_list("email", flat=True))
+    marked = Participant.objects.filter(wave=wave, email__in=found, undeliverable=False).update(undeliverable=True)
+    audit(actor, "participants_undeliverable", wave.survey.slug, wave=wave.code, marked=marked,
+          unknown=len(addresses - found))
+    return marked, sorted(addresses - found)
 
 
 def _absolute(base_url: str, path: str) -> str:

@@ -442,3 +442,26 @@ def test_a_participant_of_another_survey_cannot_be_marked_through_this_one(clien
     p.save()
     resp = client.post(reverse("staff:participant_undeliverable", args=[survey.slug, p.pk]), {"value": "1"})
     assert resp.status_code == 404
+
+
+def test_someone_who_opted_out_in_an_earlier_wave_is_not_imported_again(survey):
+    add_participant(survey, "gone@example.org", opted_out_at=timezone.now())
+    old = wave_of(survey)
+    old.opens_at, old.closes_at = timezone.now() - timedelta(days=400), timezone.now() - timedelta(days=300)
+    old.save()
+    new = factories.WaveFactory(survey=survey, code="2027")
+    report = participants_import(new, io.BytesIO(b"email,category\nGone@example.org,researchers\n"), "l.csv")
+    assert [str(d) for d in report.duplicates] == [
+        "ligne 2, email : désinscrit(e) de cette enquête lors d'une vague précédente « Gone@example.org »"]
+    assert report.created == 0
+
+
+def test_a_pasted_bounce_report_marks_the_addresses_undeliverable(client, survey, designer):
+    import_csv(survey, "email,category\na@example.org,researchers\nb@example.org,researchers\n")
+    resp = client.post(reverse("staff:participants_undeliverable", args=[survey.slug]),
+                       {"vague": "2026", "addresses": "A@example.org\n  zz@example.org; not-an-address\n"}, follow=True)
+    page = resp.content.decode()
+    assert "1 adresse(s) marquée(s) injoignable(s)." in page and "zz@example.org" in page
+    assert list(Participant.objects.filter(undeliverable=True).values_list("email", flat=True)) == ["a@example.org"]
+    assert AuditLog.objects.get(action="participants_undeliverable").details == {
+        "wave": "2026", "marked": 1, "unknown": 1}

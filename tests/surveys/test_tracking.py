@@ -151,6 +151,7 @@ def staff_urls(survey):
         ("post", reverse("staff:invitations_import", args=[survey.slug])),
         ("post", reverse("staff:invitations_send", args=[survey.slug])),
         ("post", reverse("staff:participant_undeliverable", args=[survey.slug, p.pk])),
+        ("post", reverse("staff:participants_undeliverable", args=[survey.slug])),
         ("get", reverse("staff:tracking", args=[survey.slug])),
         ("get", reverse("staff:tracking_export", args=[survey.slug])),
     ]
@@ -158,7 +159,7 @@ def staff_urls(survey):
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, survey):
     for method, url in staff_urls(survey):
-        resp = getattr(client, method)(url, {"kind": "invitation", "value": "1"})
+        resp = getattr(client, method)(url, {"kind": "invitation", "value": "1", "addresses": "a@x.org"})
         assert resp.status_code == 302 and resp["Location"].startswith("/connexion/"), url
     assert not Participant.objects.filter(undeliverable=True).exists()
 
@@ -167,7 +168,7 @@ def test_analysts_and_staff_outside_the_designers_group_get_no_designer_page(cli
     for user in (factories.staff_user("ana", "analysts", surveys=[survey]), factories.staff_user("sam", None)):
         client.force_login(user)
         for method, url in staff_urls(survey):
-            resp = getattr(client, method)(url, {"kind": "invitation", "value": "1"})
+            resp = getattr(client, method)(url, {"kind": "invitation", "value": "1", "addresses": "a@x.org"})
             assert resp.status_code == 403, (user.username, url)
             assert "Accès réservé" in resp.content.decode()
         Participant.objects.all().delete()
@@ -181,7 +182,7 @@ def test_a_designer_sees_only_the_surveys_granted_to_them(client, survey):
     for method, url in staff_urls(survey):
         if url == reverse("staff:index"):
             continue
-        resp = getattr(client, method)(url, {"kind": "invitation", "value": "1"})
+        resp = getattr(client, method)(url, {"kind": "invitation", "value": "1", "addresses": "a@x.org"})
         assert resp.status_code == 404, url
     index = client.get(reverse("staff:index")).content.decode()
     assert "/equipe/other-survey/suivi/" in index and "/equipe/test-survey/" not in index
