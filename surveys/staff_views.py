@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -247,9 +247,14 @@ def tracking_page(request: HttpRequest, survey: Survey) -> HttpResponse:
     """Invited, opened, partial, complete, opted out, undeliverable and RR1/RR2 per category and channel."""
     wave = _wave(request, survey)
     report = tracking.wave_tracking(wave) if wave is not None else None
+    language = (get_language() or "fr")[:2]
     return render(request, "staff/tracking.html", {
         "survey": survey, "wave": wave, "waves": survey.waves.all(), "section": "tracking",
         "tracking": report, "total_rows": [report.total] if report else [],
+        "figure_category": report and tracking.rates_figure(
+            report.by_category, _("Taux de réponse par catégorie d'utilisateurs"), language),
+        "figure_channel": report and tracking.rates_figure(
+            report.by_channel, _("Taux de réponse par canal"), language),
     })
 
 

@@ -193,6 +193,40 @@ def wave_tracking(wave: Wave) -> Tracking:
     )
 
 
+def rates_figure(rows: list[Row], title: str, language: str = "fr") -> dict | None:
+    """A plotly figure (as a dict for `json_script`): RR1 and RR2 per group, in percent, as bars.
+
+    Drawn by static/js/charts.js with the vendored plotly.js; None when nobody was invited (the
+    table under the chart always carries the same numbers).
+    """
+    rows = [r for r in rows if r.invited]
+    if not rows:
+        return None
+    labels = [r.label for r in rows]
+    french = language == "fr"
+
+    def trace(name: str, values: list[float], color: str) -> dict:
+        return {"type": "bar", "orientation": "h", "name": name, "y": labels, "x": values,
+                "marker": {"color": color}, "hovertemplate": "%{y} : %{x:.1f} %<extra>" + name + "</extra>"}
+
+    return {
+        "data": [
+            trace("RR1", [round(100 * r.rr1, 1) for r in rows], "#000091"),
+            trace("RR2", [round(100 * r.rr2, 1) for r in rows], "#6a6af4"),
+        ],
+        "layout": {
+            "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+            "barmode": "group", "template": "none", "separators": ", " if french else ".,",
+            "xaxis": {"title": {"text": "%"}, "range": [0, 100]},
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "legend": {"orientation": "h", "y": -0.2},
+            "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+            "height": 120 + 50 * len(rows),
+        },
+        "config": {"displaylogo": False, "responsive": True, "displayModeBar": False},
+    }
+
+
 # --- Participant status export ---------------------------------------------------------------------
 
 EXPORT_COLUMNS = ["email", "categorie", "canal", "langue", "statut", "statut_libelle", "invite_le", "relance_le",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 from datetime import timedelta
 
@@ -245,3 +246,20 @@ def test_an_open_link_from_the_page_records_its_channel(survey):
 
     post_step(visitor, survey, "core", FULL["core"])
     assert Response.objects.get().channel.code == "contact_service"
+
+
+def test_tracking_page_carries_bar_charts_of_the_rates_for_the_static_script(client, survey, fielded):
+    import json
+
+    from surveys.services.tracking import Row, rates_figure
+
+    client.force_login(factories.staff_user("dana", "designers", surveys=[survey]))
+    page = client.get(reverse("staff:tracking", args=[survey.slug])).content.decode()
+    figure = json.loads(re.search(r'<script id="figure-category" type="application/json">(.*?)</script>',
+                                  page, re.S).group(1))
+    rr1, rr2 = figure["data"]
+    assert (rr1["name"], rr1["y"], rr1["x"]) == ("RR1", ["Chercheurs", "Journalistes"], [40.0, 20.0])
+    assert (rr2["name"], rr2["x"]) == ("RR2", [60.0, 20.0])
+    assert 'data-figure="figure-channel"' in page
+    assert "/static/js/charts.js" in page and "/static/vendor/plotly.min.js" in page and "<script>" not in page
+    assert rates_figure([Row("x", "X")], "t") is None
