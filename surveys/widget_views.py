@@ -194,10 +194,14 @@ def spend_token(payload: dict) -> bool:
 
 # --- Views ---------------------------------------------------------------------------------------
 
+def _score_choices() -> list[tuple[str, str]]:
+    return [(str(v), f"{v} – {label}") for v, label in SATISFACTION_LABELS.items()]  # in the active language
+
+
 class WidgetForm(forms.Form):
     score = forms.TypedChoiceField(
-        choices=[(str(v), f"{v} – {label}") for v, label in SATISFACTION_LABELS.items()], coerce=int,
-        widget=forms.RadioSelect, error_messages={"required": gettext_lazy("Choisissez une note de 1 à 5.")},
+        choices=_score_choices, coerce=int, widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choisissez une note de 1 à 5.")},
     )
     comment = NoNullCharField(
         required=False, max_length=COMMENT_MAX, label=gettext_lazy("Un commentaire ? (facultatif)"),
