@@ -58,6 +58,7 @@ from django.core.mail import EmailMessage, mailers
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -363,8 +364,10 @@ def participants_mark_undeliverable(wave: Wave, text: str, actor: object) -> tup
     """
     addresses = {a.strip().lower() for a in text.replace(",", " ").replace(";", " ").split() if "@" in a}
     addresses = {a for a in addresses if len(a) <= 254}
-    found = set(Participant.objects.filter(wave=wave, email__in=addresses).values_list("email", flat=True))
-    marked = Participant.objects.filter(wave=wave, email__in=found, undeliverable=False).update(undeliverable=True)
+    matching = Participant.objects.filter(wave=wave).annotate(address=Lower("email")).filter(address__in=addresses)
+    found = set(matching.values_list("address", flat=True))
+    marked = Participant.objects.filter(pk__in=matching.filter(undeliverable=False).values("pk")).update(
+        undeliverable=True)
     audit(actor, "participants_undeliverable", wave.survey.slug, wave=wave.code, marked=marked,
           unknown=len(addresses - found))
     return marked, sorted(addresses - found)
