@@ -1,0 +1,249 @@
+"""THE list of pages the browser checks run on (axe, RGAA forms, reflow, privacy, console, vnu).
+
+Adding a page is one line in `PAGES`:
+
+    Page("analysis-index", "/analyse/", respondent=False, login="analyst"),
+
+`reach` is a path, or a function that takes the `Site` (browser + helpers) and leaves the browser
+on the page. `Steps(category)` walks a whole questionnaire and yields every step it shows.
+Flags: `respondent` (320 px reflow applies), `error` (a failed form: RGAA 11.10/11.11 apply),
+`login` (log in first as a staff role), `status` (expected HTTP status of the document).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.browser.site import CATEGORY_STEP, REVIEW_STEP, Site
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+DEMO_JSON = BASE_DIR / "surveys" / "demo" / "survey.json"
+IMPORT_COMMAND = BASE_DIR / "surveys" / "management" / "commands" / "import_survey.py"
+FACTORY_CATEGORIES = ["researchers", "journalists", "general_public"]
+QUESTION_TYPES = ["satisfaction", "scale", "nps", "single", "multiple", "text", "number", "matrix"]
+
+
+# -- the questionnaire answered in the browser ---------------------------------------------------
+def demo_available() -> bool:
+    return DEMO_JSON.exists() and IMPORT_COMMAND.exists()
+
+
+def survey_categories() -> list[str]:
+    """Category codes a respondent may choose, read at collection time (one test per category)."""
+    if not demo_available():
+        return FACTORY_CATEGORIES
+    doc = json.loads(DEMO_JSON.read_text(encoding="utf-8"))
+    offered = doc.get("survey", {}).get("categories") or [c["code"] for c in doc.get("categories", [])]
+    return list(offered)
+
+
+def load_survey():
+    """The demo survey (`surveys/demo/survey.json`) when it exists, else `factories.build_survey()`;
+    its current wave is opened around today so that the questionnaire answers whatever the date."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from surveys.models import Survey, Wave
+
+    if demo_available():
+        slug = json.loads(DEMO_JSON.read_text(encoding="utf-8"))["survey"]["slug"]
+        call_command("import_survey", str(DEMO_JSON), verbosity=0)
+        survey = Survey.objects.get(slug=slug)
+    else:
+        from tests.factories import build_survey
+
+        survey = build_survey()
+    wave = survey.current_wave()
+    now = timezone.now()
+    if wave is not None and not wave.is_open(now):
+        Wave.objects.filter(pk=wave.pk).update(opens_at=now - timedelta(days=1),
+                                               closes_at=max(wave.closes_at, now + timedelta(days=30)))
+    return survey
+
+
+# -- entries ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page:
+    """One page: a path, or a function leaving the browser on the page."""
+
+    name: str
+    reach: str | Callable[[Site], None]
+    respondent: bool = True
+    error: bool = False
+    login: str | None = None
+    status: int = 200
+    cookies_allowed: tuple[str, ...] = ()
+
+    def visit(self, site: Site) -> Iterator[str | None]:
+        if isinstance(self.reach, str):
+            site.goto(self.reach.format(slug=site.survey.slug))
+        else:
+            self.reach(site)
+        yield None
+
+    def expect_focus_heading(self, index: int) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Every step a respondent of `category` sees, from the open link to the review."""
+
+    category: str
+    respondent: bool = True
+    error: bool = False
+    login: str | None = None
+    status: int = 200
+    cookies_allowed: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"steps-{self.category}"
+
+    def visit(self, site: Site) -> Iterator[str]:
+        yield from site.walk(self.category)
+
+    def expect_focus_heading(self, index: int) -> bool:
+        # RGAA 7.5 / checklist 40: after "Suivant" the focus is on the new step's heading.
+        return index > 0
+
+
+# -- how to reach the pages that need more than a URL ----------------------------------------------
+def open_link(site: Site) -> None:
+    site.start()
+    assert site.step() == CATEGORY_STEP, site.page.url
+
+
+def category_error(site: Site) -> None:
+    open_link(site)
+    site.submit()
+
+
+def resume_unknown_code(site: Site) -> None:
+    site.goto("/s/reprise/")
+    site.page.fill("#id_code", "code-inconnu")
+    with site.page.expect_navigation():
+        site.page.locator("main form button[type=submit]").click()
+
+
+def login_failed(site: Site) -> None:
+    site.goto("/connexion/")
+    site.page.fill("#id_username", "personne")
+    site.page.fill("#id_password", "mauvais-mot-de-passe")
+    with site.page.expect_navigation():
+        site.page.locator("main form button[type=submit]").click()
+
+
+def review(site: Site) -> None:
+    site.walk_to(REVIEW_STEP, survey_categories()[0])
+
+
+def thanks(site: Site) -> None:
+    review(site)
+    site.submit()
+    assert site.path().endswith("/merci/"), site.page.url
+
+
+def english_step(site: Site) -> None:
+    """Start in French, then switch to English with the header button (the same step stays)."""
+    site.start(survey_categories()[0])
+    with site.page.expect_navigation():
+        site.page.locator("form.lang-form button[value=en]").click()
+
+
+def session_expired(site: Site) -> None:
+    """Cookies gone (session and CSRF) while answering: the step comes back with what was typed."""
+    site.start(survey_categories()[0])
+    site.fill_step()
+    site.context.clear_cookies()
+    site.submit()
+
+
+def question_in_error(qtype: str) -> Callable[[Site], None]:
+    """The step holding the first question of `qtype`, posted with that question wrong: left empty
+    when it is required, else with a value that is not allowed (a forged or outdated choice, a
+    number out of range, a text over its length)."""
+
+    def reach(site: Site) -> None:
+        from surveys.models import Question
+
+        candidates = list(Question.objects.filter(survey=site.survey, type=qtype)
+                          .order_by("section__order", "order").select_related("section"))
+        if not candidates:
+            pytest.skip(f"the survey has no {qtype!r} question")
+        codes = {q.code: q for q in candidates}
+        for category in survey_categories():
+            for step in site.walk(category):
+                if step in (CATEGORY_STEP, REVIEW_STEP):
+                    continue
+                on_page = [c for c in codes if site.page.locator(f"#q-{c}").count()]
+                if on_page:
+                    q = codes[on_page[0]]
+                    site.fill_step()
+                    site.page.evaluate(INVALIDATE_JS, {"code": q.code, "type": qtype, "required": q.required,
+                                                       "max_length": q.max_length or 2000})
+                    site.submit()
+                    assert site.step() == step, f"the wrong {qtype} answer was accepted"
+                    assert site.page.locator(f"#q-{q.code}.has-error").count(), f"#q-{q.code} shows no error"
+                    return
+        pytest.skip(f"no {qtype!r} question is shown to any category with the default answers")
+
+    return reach
+
+
+INVALIDATE_JS = r"""
+({code, type, required, max_length}) => {
+  const box = document.getElementById("q-" + code);
+  const inputs = Array.from(box.querySelectorAll("input, textarea"));
+  if (type === "text") {
+    const area = box.querySelector("textarea");
+    if (required) { area.value = ""; return; }
+    area.removeAttribute("maxlength");
+    area.value = "x".repeat(max_length + 1);
+    return;
+  }
+  if (type === "number") {
+    const input = box.querySelector("input");
+    input.value = required ? "" : String((input.max !== "" ? Number(input.max) : 1e9) + 1);
+    return;
+  }
+  // radio and checkbox groups (a matrix: its first row)
+  const name = inputs[0].name;
+  const group = inputs.filter(i => i.name === name);
+  group.forEach(i => { i.checked = false; });
+  if (!required) { group[0].value = "valeur-inconnue"; group[0].checked = true; }
+}
+"""
+
+
+PAGES: list[Page | Steps] = [
+    # public pages
+    Page("home", "/"),
+    Page("accessibility-statement", "/accessibilite/"),
+    Page("notice", "/s/{slug}/confidentialite/"),
+    Page("resume", "/s/reprise/"),
+    Page("resume-unknown-code", resume_unknown_code, error=True, status=404),
+    Page("invalid-invitation", "/s/t/lien-invalide/", status=404),
+    Page("not-found", "/page-inexistante/", status=404),
+    # the questionnaire: category step, every step of every category, errors, review, thanks
+    Page("category", open_link),
+    Page("category-error", category_error, error=True),
+    *[Steps(category) for category in survey_categories()],
+    *[Page(f"error-{qtype}", question_in_error(qtype), error=True) for qtype in QUESTION_TYPES],
+    Page("review", review),
+    Page("thanks", thanks),
+    Page("step-in-english", english_step, cookies_allowed=("django_language",)),
+    Page("session-expired", session_expired, status=403),
+    # staff
+    Page("login", "/connexion/", respondent=False),
+    Page("login-error", login_failed, respondent=False, error=True),
+    Page("analysis-index", "/analyse/", respondent=False, login="analyst"),
+]
+
+Entry = Page | Steps
