@@ -294,7 +294,8 @@ def _parse(wave: Wave, records: Iterable[tuple[int, list[str]]], report: ImportR
         if not category_code:
             problems.append(RowProblem(line, "category", "catégorie manquante"))
         elif category is None:
-            reason = "catégorie non proposée par l'enquête" if category_code in known_categories else "catégorie inconnue"
+            reason = ("catégorie non proposée par l'enquête" if category_code in known_categories
+                      else "catégorie inconnue")
             problems.append(RowProblem(line, "category", f"{reason} « {category_code[:60]} »"))
         channel_code = cell(cells, "channel")
         channel = channels.get(channel_code) if channel_code else None

@@ -209,7 +209,8 @@ def test_links_page_gives_an_absolute_link_and_a_qr_code_per_channel(designer_cl
     assert 'src="/equipe/test-survey/qr.svg?canal=website"' in page
     assert 'href="/equipe/test-survey/qr.png?canal=website"' in page
     assert "http://testserver/w/test-survey/embed.js" in page
-    page = designer_client.get(reverse("staff:links", args=[survey.slug]), {"categorie": "journalists"}).content.decode()
+    page = designer_client.get(reverse("staff:links", args=[survey.slug]),
+                               {"categorie": "journalists"}).content.decode()
     assert "http://testserver/s/test-survey/?canal=website&amp;categorie=journalists" in page
     assert designer_client.get(reverse("staff:links", args=[survey.slug]), {"categorie": "nope"}).status_code == 404
 
