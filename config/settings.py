@@ -233,3 +233,11 @@ LOGGING = {
 # --- Rate limits (per client address, per minute; see surveys/ratelimit.py) -------------------
 RATE_LIMIT_TOKEN = int(os.environ.get("RATE_LIMIT_TOKEN", "20"))  # token and resume-code lookups
 RATE_LIMIT_ANSWER = int(os.environ.get("RATE_LIMIT_ANSWER", "120"))  # questionnaire pages
+
+# --- Widget and invitations -------------------------------------------------------------------
+# Sites allowed to embed the satisfaction widget (CSP frame-ancestors), space-separated origins.
+WIDGET_FRAME_ANCESTORS = os.environ.get("WIDGET_FRAME_ANCESTORS", "'self'").split()
+WIDGET_RATE_LIMIT = int(os.environ.get("WIDGET_RATE_LIMIT", "20"))
+WIDGET_RATE_WINDOW = int(os.environ.get("WIDGET_RATE_WINDOW", "600"))
+WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", "7200"))
+INVITATION_REMINDER_MIN_DAYS = int(os.environ.get("INVITATION_REMINDER_MIN_DAYS", "2"))

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
-NO_STORE_PREFIXES = ("/s/", "/analyse/", "/admin/", "/connexion/")
+NO_STORE_PREFIXES = ("/s/", "/analyse/", "/admin/", "/connexion/", "/equipe/", "/w/")
 
 
 class SecurityHeadersMiddleware:

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views
+from . import optout_views, views
 from .ratelimit import ratelimit
 from .wizard import SurveyWizard
 
@@ -13,6 +13,8 @@ wizard = ratelimit("answer", "RATE_LIMIT_ANSWER", methods=("POST",))(
 
 urlpatterns = [
     path("t/<str:token>/", views.token_entry, name="token"),
+    path("t/<str:code>/desinscription/", ratelimit("token", "RATE_LIMIT_TOKEN")(optout_views.opt_out),
+         name="opt_out"),
     path("reprise/", views.resume, name="resume"),
     path("reprise/<str:code>/", views.resume_code, name="resume_code"),
     path("mes-reponses/<str:code>/", views.my_answers, name="my_answers"),

@@ -93,7 +93,9 @@ def token_entry(request: HttpRequest, token: str) -> HttpResponse:
     participant = participant_by_token(token)
     if participant is None:
         return _message_page(request, _("Lien invalide"),
-                             _("Ce lien d'invitation n'est pas valide. Vérifiez qu'il est complet."), status=404)
+                             _("Ce lien d'invitation n'est pas valide : vérifiez qu'il est complet. S'il vient d'un "
+                               "ancien message, utilisez le lien du message le plus récent, qui le remplace."),
+                             status=404)
     survey = participant.survey
     wave = participant.wave
     if not wave.is_open():
