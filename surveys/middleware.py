@@ -20,7 +20,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith(NO_STORE_PREFIXES):
+        # A view that deliberately serves a public asset (the widget's embed script) says so.
+        if request.path.startswith(NO_STORE_PREFIXES) and "public" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = "no-store"
         return response
 
