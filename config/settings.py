@@ -7,6 +7,7 @@ DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, REDIS_URL, SERVICE_NAME...
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("ECOUTE_TESTING", False)
+# The test suite (pytest, or ECOUTE_TESTING=1 for its subprocesses) gets development defaults.
+TESTING = env_bool("ECOUTE_TESTING", "pytest" in sys.modules and "ECOUTE_TESTING" not in os.environ)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
