@@ -143,8 +143,10 @@ def _caution(flag) -> str:
 
 
 def _secret_annotation(x, y, **extra) -> dict:
-    ann = {"x": x, "y": y, "text": f"<i>{SECRET()}</i>", "showarrow": False,
-           "font": {"color": GREY, "size": 12}}
+    # italic through font.style (CSSOM), not <i>: plotly turns <i> into a style="" attribute,
+    # which the CSP (style-src 'self') blocks
+    ann = {"x": x, "y": y, "text": SECRET(), "showarrow": False,
+           "font": {"color": GREY, "size": 12, "style": "italic"}}
     ann.update(extra)
     return ann
 
@@ -203,8 +205,10 @@ def heatmap(
     trace = go.Heatmap(
         z=z, x=x_names, y=y_names, text=text, customdata=custom, texttemplate="%{text}",
         zmin=lo, zmax=hi, colorscale=HEAT_SCALE, hoverongaps=False, xgap=2, ygap=2,
-        colorbar={"title": {"text": _esc(value_label)}, "thickness": 12},
-        hovertemplate=("<b>%{y}</b><br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
+        # no colour bar: every cell carries its value as text, and plotly draws the colour bar's
+        # gradient with a style="" attribute that the CSP blocks
+        showscale=False,
+        hovertemplate=("%{y}<br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
                        + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
                        + "<br>%{customdata[2]}<extra></extra>"),
     )
@@ -278,7 +282,7 @@ def bar_ci(
         insidetextanchor="start", textfont={"color": "#ffffff"}, customdata=custom,
         error_x={"type": "data", "array": plus, "arrayminus": minus, "symmetric": False,
                  "color": "#161616", "thickness": 1.5, "width": 4},
-        hovertemplate=("<b>%{y}</b><br>" + _esc(value_label) + " : %{text}<br>" + _("IC à 95 %")
+        hovertemplate=("%{y}<br>" + _esc(value_label) + " : %{text}<br>" + _("IC à 95 %")
                        + " : %{customdata[1]}<br>n = %{customdata[0]}<br>%{customdata[2]}<extra></extra>"),
     )
     height = max(220, 70 + 36 * len(y))
@@ -356,13 +360,13 @@ def trend_lines(
         traces.append(go.Scatter(
             x=x_names, y=ys, name=name, mode="lines+markers", line={"color": colour, "width": 2},
             marker={"size": 7}, legendgroup=group, text=text, customdata=custom, connectgaps=False,
-            hovertemplate=("<b>" + name + "</b><br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
+            hovertemplate=(name + "<br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
                            + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
                            + "<br>%{customdata[2]}<extra></extra>"),
         ))
     for xw, names in secrets.items():
         annotations.append(_secret_annotation(xw, 0, yref="paper", yanchor="bottom", align="left",
-                                              text="<br>".join(f"<i>{n} : {SECRET()}</i>" for n in names)))
+                                              text="<br>".join(f"{n} : {SECRET()}" for n in names)))
     if changes is not None and len(changes):
         sx, sy, stext = [], [], []
         for rec in changes.to_dict("records"):
@@ -440,7 +444,7 @@ def stacked_distribution(
         traces.append(go.Bar(
             x=xs, y=y_names, name=_esc(code_labels[code]), orientation="h",
             marker={"color": palette[k % len(palette)]}, customdata=custom,
-            hovertemplate=("<b>%{y}</b><br>" + _esc(code_labels[code]) + " : %{customdata[1]}<br>"
+            hovertemplate=("%{y}<br>" + _esc(code_labels[code]) + " : %{customdata[1]}<br>"
                            + _("n (répondants)") + " = %{customdata[0]}<extra></extra>"),
         ))
     height = max(240, 110 + 34 * len(y_names))

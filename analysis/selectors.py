@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable, Iterable, Sequence
@@ -108,14 +109,17 @@ class QuestionInfo:
         return self.type in (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS)
 
 
-def _questions(survey: Survey) -> list[QuestionInfo]:
-    """The survey's questions in questionnaire order (2 queries)."""
+def _questions(survey: Survey, with_choices: bool = False) -> list[QuestionInfo]:
+    """The survey's questions in questionnaire order (1 query, 2 with the choices)."""
     out = []
-    for q in Question.objects.filter(survey=survey).select_related("channel").prefetch_related("choices"):
+    qs = Question.objects.filter(survey=survey).select_related("channel")
+    if with_choices:
+        qs = qs.prefetch_related("choices")
+    for q in qs:
         out.append(QuestionInfo(
             code=q.code, type=q.type, channel=q.channel.code if q.channel_id else None, threshold=q.threshold,
             text_fr=q.text_fr, text_en=q.text_en,
-            choices=tuple((c.code, c.label_fr, c.label_en) for c in q.choices.all()),
+            choices=tuple((c.code, c.label_fr, c.label_en) for c in q.choices.all()) if with_choices else (),
         ))
     return out
 
@@ -216,6 +220,8 @@ class Dashboard:
     """
 
     survey: Survey
+    #: question codes the page needs (the frame loads only these; None: every question)
+    needed: list[str] | None = None
     _memo: dict = field(default_factory=dict)
     _frames: dict = field(default_factory=dict)
 
@@ -227,7 +233,15 @@ class Dashboard:
 
     @property
     def waves(self) -> list[Wave]:
-        return self._once("waves", lambda: list(self.survey.waves.order_by("opens_at", "code")))
+        """The survey's waves, each annotated with its data version (one query, see ``versions``)."""
+        complete = Q(responses__status=ResponseStatus.COMPLETE)
+        return self._once("waves", lambda: list(
+            self.survey.waves.annotate(
+                v_n=Count("responses", filter=complete),
+                v_last=Max("responses__submitted_at", filter=complete),
+                v_touched=Max("responses__updated_at", filter=complete),
+                v_weighted=Count("responses", filter=complete & ~Q(responses__weight=1.0)),
+            ).order_by("opens_at", "code")))
 
     @property
     def categories(self) -> list[UserCategory]:
@@ -242,7 +256,14 @@ class Dashboard:
 
     @property
     def questions(self) -> list[QuestionInfo]:
+        """The questions (without their choices: see ``questions_with_choices``)."""
+        if "questions_full" in self._memo:
+            return self._memo["questions_full"]
         return self._once("questions", lambda: _questions(self.survey))
+
+    @property
+    def questions_with_choices(self) -> list[QuestionInfo]:
+        return self._once("questions_full", lambda: _questions(self.survey, with_choices=True))
 
     def question(self, code: str) -> QuestionInfo:
         for q in self.questions:
@@ -288,19 +309,10 @@ class Dashboard:
     def versions(self) -> dict[str, tuple]:
         """Per wave code: (complete responses, latest submission, latest update, non-1 weights).
 
-        One aggregate query over the (wave, status) index; it is part of every cache key.
+        Read with the waves themselves (one aggregate query over the responses of the survey,
+        using the (wave, status) index); part of every cache key.
         """
-        def load():
-            by_id = {w.pk: w.code for w in self.waves}
-            out = {code: (0, None, None, 0) for code in by_id.values()}
-            rows = (Response.objects.filter(wave__in=list(by_id), status=ResponseStatus.COMPLETE)
-                    .values("wave_id").annotate(n=Count("id"), last=Max("submitted_at"), touched=Max("updated_at"),
-                                                weighted=Count("id", filter=~Q(weight=1.0)))
-                    .order_by())
-            for row in rows:
-                out[by_id[row["wave_id"]]] = (row["n"], _iso(row["last"]), _iso(row["touched"]), row["weighted"])
-            return out
-        return self._once("versions", load)
+        return {w.code: (w.v_n, _iso(w.v_last), _iso(w.v_touched), w.v_weighted) for w in self.waves}
 
     def has_weights(self, waves: Sequence[str]) -> bool:
         v = self.versions()
@@ -342,7 +354,7 @@ class Dashboard:
                 sub = frame[frame["wave"].isin(list(waves))].reset_index(drop=True)
                 self._frames[waves] = sub
                 return sub
-        frame = load_frame([w for w in self.waves if w.code in waves])
+        frame = load_frame([w for w in self.waves if w.code in waves], questions=self.needed)
         self._frames[waves] = frame
         return frame
 
@@ -372,7 +384,8 @@ class Dashboard:
         payload = [self.survey.pk, name, waves, [v.get(w) for w in waves], min_cell, bool(weight),
                    self._meta_hash(), self._bump()]
         digest = hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:40]
-        return f"{CACHE_PREFIX}:{self.survey.pk}:{name}:{digest}"
+        label = re.sub(r"[^A-Za-z0-9_:-]", "_", name)[:40]  # readable, memcached-safe; the digest decides
+        return f"{CACHE_PREFIX}:{self.survey.pk}:{label}:{digest}"
 
     def spec(self, name: str) -> TableSpec:
         if name in SPECS:
@@ -448,6 +461,21 @@ class Dashboard:
             return bool(self.channel_questions)
         return True
 
+    def cached(self, name: str, waves: Sequence[str], compute: Callable):
+        """Any value computed from the responses of ``waves``, cached under their versions."""
+        key = self.cache_key(name, waves, self.survey.min_cell, None)
+        try:
+            found = cache.get(key)
+        except Exception:  # noqa: BLE001
+            found = None
+        if found is None:
+            found = compute()
+            try:
+                cache.set(key, found, TABLE_TIMEOUT)
+            except Exception:  # noqa: BLE001
+                logger.warning("analysis cache unavailable", exc_info=True)
+        return found
+
     # -- overview ----------------------------------------------------------------------------
     def overview(self, waves: Sequence[str]) -> dict:
         """Counts, completion and median duration per wave; complete responses per category and
@@ -512,13 +540,14 @@ def _iso(value) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-def load_frame(waves: Sequence[Wave]) -> pd.DataFrame:
-    """``analysis.frames.load`` for these waves, with the wave column as wave codes."""
+def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None) -> pd.DataFrame:
+    """``analysis.frames.load`` for these waves (complete responses; only ``questions`` when
+    given), with the wave column as wave codes."""
     from . import frames
 
     if not waves:
         return pd.DataFrame(columns=["response_id", "wave", "category", "channel", "weight"])
-    frame = frames.load(list(waves))
+    frame = frames.load(list(waves), questions=list(questions) if questions is not None else None)
     codes = {w.pk: w.code for w in waves}
     if len(frame) and "wave" in frame.columns:
         values = set(pd.unique(frame["wave"].astype(object)))
@@ -533,7 +562,7 @@ def select_rows(table: pd.DataFrame, column: str, codes: Sequence) -> pd.DataFra
     if not codes or column not in table.columns:
         return table
     wanted = [c for c in codes if c is not None and c != NOT_STATED]
-    keep = table[column].isin(wanted).to_numpy()
+    keep = table[column].isin(wanted).to_numpy().copy()
     if NOT_STATED in codes or None in codes:
         keep |= table[column].isna().to_numpy()
     return table[keep].reset_index(drop=True)
