@@ -50,6 +50,7 @@ def test_check_deploy_is_clean_with_production_settings():
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "-a-long-random-secret-for-the-check-0123456789",
            "ALLOWED_HOSTS": "ecoute.example.org", "ECOUTE_TESTING": "0"}
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' process, never in deployment
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
