@@ -1,0 +1,759 @@
+"""Database → analysis frame: one row per response, one column per question.
+
+    frame = frames.load([wave_2025, wave_2026])            # Wave objects or ids
+    meta = frames.questions_meta(survey)                   # which columns are channel questions
+
+The frame is what every pure function of :mod:`analysis.indicators`, :mod:`~analysis.weighting`,
+:mod:`~analysis.disclosure` and :mod:`~analysis.waves` reads (see ``methodology.md``, "Data"):
+
+=====================  ====================================================================
+``response_id``        the response's UUID, as text (``str`` dtype)
+``wave``               wave code (Categorical, waves in opening order)
+``category``           user-category code (Categorical, in the categories' display order)
+``channel``            contact-channel code (Categorical; missing when the response has none)
+``weight``             float64 (1.0 unless weights were set)
+``CODE``               satisfaction / scale / nps: ``Int8`` (the scale's integer codes, exact);
+                       number: ``float64``; single choice: Categorical of choice codes; text:
+                       ``str`` (the free text)
+``CODE__choice``       multiple choice: one nullable ``boolean`` column per choice (True = ticked;
+                       missing when the respondent did not answer the question at all)
+``CODE__item``         matrix: one ``Int8`` column per item (1–5)
+=====================  ====================================================================
+
+A missing answer — skipped, not shown, or "don't know / not applicable" — is missing (``<NA>`` /
+``NaN``), never a code, so each indicator counts only the responses that answered. A score column
+that holds something other than small integers (say an imported 3.5) is given as ``float64``
+rather than rounded: the dtype is compact only when that is exact.
+
+How it reads (the expensive part is ten million answer rows at a million responses):
+
+* one small ORM query for the questions and their choices (through Django's connection);
+* the data, by one of two readers, chosen per call and recorded in ``frame.attrs["reader"]``:
+
+  - ``"adbc"`` — when an Arrow-native driver can open the **same** database Django uses
+    (``adbc_driver_postgresql`` from ``settings_dict``, ``adbc_driver_sqlite`` on the database
+    file) and the Django connection holds no open transaction (its uncommitted writes would be
+    invisible to a second connection): two parameterised SQL statements, responses then answers,
+    in one read-only snapshot, fetched as Arrow tables (PostgreSQL streams them with binary COPY;
+    no Python object per row);
+  - ``"django"`` — otherwise (in-memory SQLite, inside ``atomic()``, in the tests, or when the
+    driver is missing or fails): ONE SQL statement through Django's cursor, responses LEFT JOIN
+    answers. So a ``load`` is at most two queries on Django's connection.
+
+  Both readers run the same hand-written SQL (table and column names taken from the models,
+  values only ever as bound parameters) and hand the same Arrow columns to one builder.
+* answers are scattered into a dense numpy matrix (response index × question index): integer
+  codes from a hash lookup of the response ids, no pandas pivot, no Python loop per answer.
+  Choice and matrix answers (JSON) are parsed once per *distinct* JSON text, not per row.
+
+Row order is unspecified (sort if you need one). Nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import connections
+from django.db.models import F
+
+from surveys.models import (
+    Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave,
+)
+
+__all__ = ["BASE_COLUMNS", "load", "questions_meta", "question_columns"]
+
+logger = logging.getLogger(__name__)
+
+BASE_COLUMNS = ["response_id", "wave", "category", "channel", "weight"]
+
+SCORE_TYPES = {QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS}
+NUMERIC_TYPES = SCORE_TYPES | {QuestionType.NUMBER}
+TEXT_TYPES = {QuestionType.TEXT, QuestionType.SINGLE}  # read from Answer.text
+JSON_TYPES = {QuestionType.MULTIPLE, QuestionType.MATRIX}  # read from Answer.codes
+DEFAULT_THRESHOLD = 4  # "satisfied" = 4 or 5 on the 1–5 scale (methodology)
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class _Question:
+    id: int
+    code: str
+    type: str
+    channel: str | None
+    threshold: int | None
+    text_fr: str
+    choices: list[str] = field(default_factory=list)
+
+
+def question_columns(code: str, qtype: str, choices: Sequence[str]) -> list[str]:
+    """The frame columns of one question: ``CODE``, or ``CODE__choice`` / ``CODE__item``."""
+    if qtype in JSON_TYPES:
+        return [f"{code}__{c}" for c in choices]
+    return [code]
+
+
+def _read_questions(*, using: str, survey_ids: Iterable[int] | None = None, wave_ids: Iterable[int] | None = None,
+                    codes: Iterable[str] | None = None) -> list[_Question]:
+    """The questions (with their choice codes) in questionnaire order, in ONE query."""
+    qs = Question.objects.using(using)
+    if survey_ids is not None:
+        qs = qs.filter(survey_id__in=list(survey_ids))
+    if wave_ids is not None:
+        qs = qs.filter(survey_id__in=Wave.objects.using(using).filter(pk__in=list(wave_ids)).values("survey_id"))
+    if codes is not None:
+        qs = qs.filter(code__in=list(codes))
+    rows = qs.order_by("survey_id", "section__order", "section_id", "order", "id", "choices__order",
+                       "choices__id").values_list(
+        "survey_id", "id", "code", "type", "channel__code", "threshold", "text_fr", "choices__code")
+    out: dict[int, _Question] = {}
+    surveys = set()
+    for survey_id, qid, code, qtype, channel, threshold, text_fr, choice in rows:
+        surveys.add(survey_id)
+        q = out.get(qid)
+        if q is None:
+            q = out[qid] = _Question(qid, code, qtype, channel, threshold, text_fr)
+        if choice is not None:
+            q.choices.append(choice)
+    if len(surveys) > 1:
+        raise ValueError("the waves belong to several surveys; load one survey's waves at a time")
+    return list(out.values())
+
+
+def questions_meta(survey: Survey | int) -> pd.DataFrame:
+    """One row per question of ``survey`` in questionnaire order (one query).
+
+    Columns: ``code``, ``type``, ``channel`` (code of the channel the question is about, or
+    missing), ``threshold`` (the "satisfied" threshold in force: the question's own, else 4 for
+    satisfaction and matrix questions, else missing), ``text_fr``, and ``columns`` (the frame
+    columns the question becomes, see :func:`question_columns`).
+    """
+    survey_id = survey.pk if isinstance(survey, Survey) else int(survey)
+    using = survey._state.db if isinstance(survey, Survey) and survey._state.db else "default"
+    questions = _read_questions(using=using, survey_ids=[survey_id])
+    thresholds = [
+        q.threshold if q.threshold is not None
+        else (DEFAULT_THRESHOLD if q.type in (QuestionType.SATISFACTION, QuestionType.MATRIX) else None)
+        for q in questions
+    ]
+    return pd.DataFrame({
+        "code": pd.array([q.code for q in questions], dtype="str"),
+        "type": pd.array([str(q.type) for q in questions], dtype="str"),
+        "channel": pd.array([q.channel for q in questions], dtype="str"),
+        "threshold": pd.array(thresholds, dtype="Int8"),
+        "text_fr": pd.array([q.text_fr for q in questions], dtype="str"),
+        "columns": pd.Series([question_columns(q.code, q.type, q.choices) for q in questions], dtype=object),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL (hand-written once; names from the models, values only as bound parameters)
+# ---------------------------------------------------------------------------------------------
+def _names(connection) -> dict[str, str]:
+    qn = connection.ops.quote_name
+    return {
+        "response": qn(Response._meta.db_table), "answer": qn(Answer._meta.db_table),
+        "wave": qn(Wave._meta.db_table), "category": qn(UserCategory._meta.db_table),
+        "channel": qn(Channel._meta.db_table), "order": qn("order"),
+    }
+
+
+def _in(values: Sequence) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+@dataclass
+class _Plan:
+    wave_ids: list[int]
+    statuses: list[str]
+    question_ids: list[int]
+    text_ids: list[int]  # questions read from Answer.text
+    has_json: bool  # some questions read from Answer.codes
+
+    def response_filter(self) -> tuple[str, list]:
+        return (f"r.wave_id IN ({_in(self.wave_ids)}) AND r.status IN ({_in(self.statuses)})",
+                [*self.wave_ids, *self.statuses])
+
+    def answer_columns(self) -> tuple[str, list]:
+        """value, text and codes of an answer, each missing when "don't know" (and text when empty,
+        or when the question's text is not an answer: only text and single questions use it)."""
+        cols = ["CASE WHEN a.dont_know THEN NULL ELSE a.value END AS value"]
+        params: list = []
+        if self.text_ids:
+            cols.append(f"CASE WHEN a.dont_know OR a.text = '' OR a.question_id NOT IN ({_in(self.text_ids)}) "
+                        "THEN NULL ELSE a.text END AS text")
+            params += self.text_ids
+        if self.has_json:
+            cols.append("CASE WHEN a.dont_know THEN NULL ELSE a.codes END AS codes")
+        return ", ".join(cols), params
+
+
+_RESPONSE_COLUMNS = ["rid", "wave_id", "category_id", "channel_id", "weight"]
+_LABEL_COLUMNS = ["wave_code", "category_code", "category_order", "channel_code", "channel_order"]
+
+
+def _responses_sql(plan: _Plan, names: dict, sqlite: bool) -> tuple[str, list]:
+    where, params = plan.response_filter()
+    return (f"SELECT r.id AS rid, r.wave_id, r.category_id, r.channel_id, r.weight "
+            f"FROM {names['response']} r WHERE {where}", params)
+
+
+def _answers_sql(plan: _Plan, names: dict, sqlite: bool) -> tuple[str, list]:
+    """The answers to the plan's questions, in one sequential pass over the answer table.
+
+    No filter on the response here, on purpose: the database would check each of ten million
+    answers against the selected responses (PostgreSQL: a hash semi-join, 2.7× the time of the
+    plain scan on the bench; SQLite: a B-tree probe per answer, 4× the whole read), and the
+    builder matches every answer to its response row by a hash lookup anyway — answers of other
+    waves or of partial responses simply find no row and are dropped there. ``NOT INDEXED`` keeps
+    SQLite from walking the question index (one random row fetch per answer).
+    """
+    cols, col_params = plan.answer_columns()
+    sql = (f"SELECT a.response_id AS rid, a.question_id AS qid, {cols} FROM {names['answer']} a"
+           f"{' NOT INDEXED' if sqlite else ''} WHERE a.question_id IN ({_in(plan.question_ids)})")
+    return sql, [*col_params, *plan.question_ids]
+
+
+def _joined_sql(plan: _Plan, names: dict) -> tuple[str, list]:
+    """Responses with their labels, LEFT JOIN their answers: the frame in one statement (the
+    Django reader)."""
+    where, params = plan.response_filter()
+    select = (f"r.id AS rid, r.wave_id, r.category_id, r.channel_id, r.weight, w.code, c.code, "
+              f"c.{names['order']}, ch.code, ch.{names['order']}")
+    from_ = (f"{names['response']} r "
+             f"INNER JOIN {names['wave']} w ON w.id = r.wave_id "
+             f"INNER JOIN {names['category']} c ON c.id = r.category_id "
+             f"LEFT JOIN {names['channel']} ch ON ch.id = r.channel_id")
+    if not plan.question_ids:
+        return f"SELECT {select} FROM {from_} WHERE {where}", params
+    cols, col_params = plan.answer_columns()
+    return (
+        f"SELECT {select}, a.question_id AS qid, {cols} FROM {from_} "
+        f"LEFT JOIN {names['answer']} a ON a.response_id = r.id AND a.question_id IN ({_in(plan.question_ids)}) "
+        f"WHERE {where}",
+        [*col_params, *plan.question_ids, *params],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers: each returns (responses, answers, labels); responses and answers as Arrow tables,
+# labels as {"wave" | "category" | "channel": {id: (code, order)}}
+# ---------------------------------------------------------------------------------------------
+Labels = dict[str, dict[int, tuple[str, int]]]
+
+
+def _answer_names(plan: _Plan) -> list[str]:
+    return ["rid", "qid", "value"] + (["text"] if plan.text_ids else []) + (["codes"] if plan.has_json else [])
+
+
+def _read_django(plan: _Plan, connection) -> tuple[pa.Table, pa.Table, Labels]:
+    """ONE query through Django's cursor (counted by assertNumQueries, sees the open transaction)."""
+    sql, params = _joined_sql(plan, _names(connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    first: dict = {}
+    answers: list = []
+    labels: Labels = {"wave": {}, "category": {}, "channel": {}}
+    for row in rows:
+        rid = row[0]
+        if rid not in first:
+            first[rid] = row[:5]
+            _, wave_id, category_id, channel_id, _w, wave_code, cat_code, cat_order, ch_code, ch_order = row[:10]
+            labels["wave"][wave_id] = (wave_code, 0)
+            labels["category"][category_id] = (cat_code, cat_order)
+            if channel_id is not None:
+                labels["channel"][channel_id] = (ch_code, ch_order)
+        if len(row) > 10 and row[10] is not None:
+            answers.append((rid, *row[10:]))
+    resp = list(zip(*first.values())) if first else [()] * 5
+    responses = pa.table({
+        "rid": pa.array([_uuid_text(v) for v in resp[0]], pa.string()),
+        "wave_id": pa.array(resp[1], pa.int64()),
+        "category_id": pa.array(resp[2], pa.int64()),
+        "channel_id": pa.array(resp[3], pa.int64()),
+        "weight": pa.array(resp[4], pa.float64()),
+    })
+    names = _answer_names(plan)
+    cols = list(zip(*answers)) if answers else [()] * len(names)
+    data = {
+        "rid": pa.array([_uuid_text(v) for v in cols[0]], pa.string()),
+        "qid": pa.array(cols[1], pa.int64()),
+        "value": pa.array(cols[2], pa.float64()),
+    }
+    if plan.text_ids:
+        data["text"] = pa.array(cols[names.index("text")], pa.string())
+    if plan.has_json:  # a jsonb may come back parsed: back to JSON text
+        data["codes"] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v)
+                                  for v in cols[names.index("codes")]], pa.string())
+    return responses, pa.table(data), labels
+
+
+def _read_labels(using: str, wave_ids: list[int]) -> Labels:
+    """Codes and display order of the waves, categories and channels: ONE small ORM query."""
+    from django.db.models import IntegerField, Value
+
+    def part(qs, kind: int, order):
+        return qs.order_by().annotate(_kind=Value(kind, output_field=IntegerField()), _order=order).values_list(
+            "_kind", "id", "code", "_order")
+
+    zero = Value(0, output_field=IntegerField())
+    rows = part(Wave.objects.using(using).filter(pk__in=wave_ids), 0, zero).union(
+        part(UserCategory.objects.using(using), 1, F("order")),
+        part(Channel.objects.using(using), 2, F("order")), all=True).order_by()
+    labels: Labels = {"wave": {}, "category": {}, "channel": {}}
+    kinds = ["wave", "category", "channel"]
+    for kind, pk, code, order in rows:
+        labels[kinds[kind]][pk] = (code, order)
+    return labels
+
+
+def _uuid_text(value) -> str:
+    return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
+
+
+def _adbc_connect(connection):
+    """An ADBC connection to the very database ``connection`` uses, or None when there is none."""
+    vendor = connection.vendor
+    settings = connection.settings_dict
+    if vendor == "sqlite":
+        if connection.is_in_memory_db():
+            return None  # a second connection would see another, empty database
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        return adbc_sqlite.connect(str(settings["NAME"]))
+    if vendor == "postgresql":
+        import adbc_driver_postgresql.dbapi as adbc_pg
+
+        user = quote(settings.get("USER") or "", safe="")
+        password = quote(str(settings.get("PASSWORD") or ""), safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings.get("HOST") or ""
+        if host.startswith("/"):  # a Unix socket directory goes in the query string
+            netloc, query = "", {"host": host}
+        else:
+            netloc = f"[{host}]" if ":" in host else host
+            query = {}
+        if settings.get("PORT"):
+            netloc += f":{settings['PORT']}"
+        options = settings.get("OPTIONS") or {}
+        for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "connect_timeout"):
+            if options.get(key) is not None:
+                query[key] = str(options[key])
+        qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
+        uri = f"postgresql://{auth}{netloc}/{quote(settings['NAME'], safe='')}" + (f"?{qs}" if qs else "")
+        return adbc_pg.connect(uri)
+    return None
+
+
+_PARAM = re.compile(r"%(s|%)")
+
+
+def _paramstyle(sql: str, style: str) -> str:
+    """Django-style ``%s`` placeholders to the driver's (``?`` or ``$1``); ``%%`` to ``%``."""
+    counter = iter(range(1, 1_000_000))
+    if style == "qmark":
+        return _PARAM.sub(lambda m: "?" if m.group(1) == "s" else "%", sql)
+    return _PARAM.sub(lambda m: f"${next(counter)}" if m.group(1) == "s" else "%", sql)
+
+
+def _sqlite_typed(sql: str, sentinel: list[str]) -> str:
+    """Put one typed row first: ADBC's SQLite driver infers each column's type from the first
+    batch, and a column that starts with NULLs would be taken for an integer."""
+    return f"SELECT {', '.join(sentinel)} UNION ALL {sql}"
+
+
+def _read_adbc(plan: _Plan, connection, using: str) -> tuple[pa.Table, pa.Table, Labels] | None:
+    """Two statements on an ADBC connection to the same database, in one read-only snapshot."""
+    conn = _adbc_connect(connection)
+    if conn is None:
+        return None
+    names = _names(connection)
+    sqlite = connection.vendor == "sqlite"
+    rsql, rparams = _responses_sql(plan, names, sqlite)
+    asql, aparams = _answers_sql(plan, names, sqlite)
+    try:
+        cur = conn.cursor()
+        try:
+            if sqlite:
+                # rid '' marks a typed first row (dropped below); both reads share one snapshot
+                # because the DB-API connection is not in autocommit mode (one read transaction).
+                rsql = _sqlite_typed(rsql, ["''", "0", "0", "0", "0.5"])
+                asql = _sqlite_typed(asql, ["''", "-1", "0.5"] + ["''"] * (bool(plan.text_ids) + plan.has_json))
+                style = "qmark"
+                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+            else:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                style = "numeric"
+            cur.execute(_paramstyle(rsql, style), rparams)
+            responses = cur.fetch_arrow_table()
+            answers = None
+            if plan.question_ids:
+                cur.execute(_paramstyle(asql, style), aparams)
+                answers = cur.fetch_arrow_table()
+        finally:
+            cur.close()
+            conn.rollback()
+    finally:
+        conn.close()
+    responses = responses.rename_columns(_RESPONSE_COLUMNS)
+    answers = _empty_answers(plan) if answers is None else answers.rename_columns(_answer_names(plan))
+    if sqlite:
+        responses, answers = _drop_sentinel(responses), _drop_sentinel(answers)
+    return responses, answers, _read_labels(using, plan.wave_ids)
+
+
+def _empty_answers(plan: _Plan) -> pa.Table:
+    data = {"rid": pa.array([], pa.string()), "qid": pa.array([], pa.int64()), "value": pa.array([], pa.float64())}
+    if plan.text_ids:
+        data["text"] = pa.array([], pa.string())
+    if plan.has_json:
+        data["codes"] = pa.array([], pa.string())
+    return pa.table(data)
+
+
+def _drop_sentinel(table: pa.Table) -> pa.Table:
+    rid = table.column("rid")
+    if len(rid) and rid[0].as_py() == "":
+        return table.slice(1)
+    return table.filter(pc.not_equal(rid, ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the frame
+# ---------------------------------------------------------------------------------------------
+def _plain(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One contiguous array, extension types (uuid, json) reduced to their storage."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if isinstance(col.type, pa.BaseExtensionType):
+        col = col.storage
+    return col
+
+
+def _as(col, typ: pa.DataType) -> pa.Array:
+    col = _plain(col)
+    return col if col.type == typ else col.cast(typ)
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NIBBLE = np.full(256, 255, dtype=np.uint8)  # ASCII hex digit -> its value (255: not a digit)
+_NIBBLE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+_HEX_GROUPS = [(0, 8), (9, 13), (14, 18), (19, 23), (24, 36)]  # the hex digits of 8-4-4-4-12
+
+
+def _uuid_chunk_bytes(arr: pa.Array) -> np.ndarray | None:
+    """(n, 16) uint8 from one Arrow array of UUIDs: 16 bytes (PostgreSQL), or text of 32 hex digits
+    (how Django stores a UUID on SQLite) or 36 (canonical); None for anything else."""
+    if isinstance(arr.type, pa.BaseExtensionType):
+        arr = arr.storage
+    n = len(arr)
+    if arr.null_count:
+        return None
+    if n == 0:
+        return np.zeros((0, 16), dtype=np.uint8)
+    if pa.types.is_fixed_size_binary(arr.type) and arr.type.byte_width == 16:
+        data = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+        return data[16 * arr.offset:16 * (arr.offset + n)].reshape(n, 16)
+    if not pa.types.is_string(arr.type):
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if width not in (32, 36) or offsets[-1] - offsets[0] != width * n or np.any(np.diff(offsets) != width):
+        return None
+    text = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
+    if width == 36:
+        if np.any(text[:, [8, 13, 18, 23]] != ord("-")):
+            return None
+        text = np.concatenate([text[:, a:b] for a, b in _HEX_GROUPS], axis=1)
+    nibbles = _NIBBLE[text]
+    if np.any(nibbles == 255):
+        return None
+    return (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
+
+
+def _uuid_bytes(col: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
+    """All the UUIDs of a column as one (n, 16) uint8 array, or None if they are not all UUIDs."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    parts = []
+    for chunk in chunks:
+        part = _uuid_chunk_bytes(chunk)
+        if part is None:
+            return None
+        parts.append(part)
+    return np.concatenate(parts) if parts else np.zeros((0, 16), dtype=np.uint8)
+
+
+def _uuid_strings(raw: np.ndarray) -> pd.Series:
+    """Canonical UUID text (8-4-4-4-12, lowercase) of (n, 16) bytes, without a Python loop."""
+    n = len(raw)
+    digits = np.empty((n, 32), dtype=np.uint8)
+    digits[:, 0::2] = _HEX[raw >> 4]
+    digits[:, 1::2] = _HEX[raw & 0x0F]
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    start = 0
+    for a, b in _HEX_GROUPS:
+        out[:, a:b] = digits[:, start:start + b - a]
+        start += b - a
+    offsets = pa.py_buffer(np.arange(0, 36 * (n + 1), 36, dtype=np.int32))
+    return pa.Array.from_buffers(pa.string(), n, [None, offsets, pa.py_buffer(out)]).to_pandas()
+
+
+def _match_rows(resp: np.ndarray, ans: np.ndarray) -> np.ndarray | None:
+    """For each answer's response UUID, the row of that response (-1: not loaded), by a hash
+    lookup on the first 64 bits checked against the other 64; None in the (2^-40-unlikely) case
+    where two loaded responses share their first 64 bits."""
+    r = resp.view(np.uint64).reshape(-1, 2)
+    a = ans.view(np.uint64).reshape(-1, 2)
+    index = pd.Index(r[:, 0])
+    if not index.is_unique:
+        return None
+    row = index.get_indexer(a[:, 0])
+    hit = row >= 0
+    hit[hit] = r[row[hit], 1] == a[hit, 1]
+    row[~hit] = -1
+    return row
+
+
+def _categorical(ids: pa.ChunkedArray | pa.Array, labels: dict[int, tuple[str, int]]) -> pd.Categorical:
+    """Foreign-key ids as a Categorical of codes, categories (the observed ones) in display order."""
+    arr = _as(ids, pa.int64())
+    valid = ~np.asarray(arr.is_null())
+    values = arr.fill_null(0).to_numpy(zero_copy_only=False) if arr.null_count else arr.to_numpy()
+    observed = [int(i) for i in np.unique(values[valid]) if int(i) in labels]
+    ordered = sorted(observed, key=lambda i: (labels[i][1] is None, labels[i][1] or 0, labels[i][0]))
+    categories = pd.Index([labels[i][0] for i in ordered], dtype="str")
+    if not ordered:
+        return pd.Categorical.from_codes(np.full(len(values), -1, dtype=np.int8), categories=categories)
+    keys = np.array(sorted(observed), dtype=np.int64)
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[np.searchsorted(keys, ordered)] = np.arange(len(ordered))
+    pos = np.clip(np.searchsorted(keys, values), 0, len(keys) - 1)
+    found = valid & (keys[pos] == values)
+    codes = np.where(found, rank[pos], -1)
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
+def _score_column(values: np.ndarray, integral_scale: bool) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Int8 with a mask when every answer is a small integer (exact); float64 otherwise."""
+    if not integral_scale:
+        return values.copy()  # not a view: the dense block it comes from can be freed
+    present = ~np.isnan(values)
+    v = values[present]
+    if v.size and (np.any(v != np.rint(v)) or v.min() < -128 or v.max() > 127):
+        return values.copy()
+    ints = np.zeros(values.shape, dtype=np.int8)
+    ints[present] = v.astype(np.int8)
+    return pd.arrays.IntegerArray(ints, ~present)
+
+
+def _spread(positions: np.ndarray, n: int, values: pa.Array) -> pa.Array:
+    """A length-n array: ``values[k]`` at row ``positions[k]``, null elsewhere."""
+    take = np.full(n, -1, dtype=np.int64)
+    take[positions] = np.arange(len(positions))
+    return values.take(pa.array(take, mask=take < 0))
+
+
+def _build(questions: list[_Question], responses: pa.Table, answers: pa.Table, labels: Labels,
+           wave_ids: list[int]) -> pd.DataFrame:
+    n = responses.num_rows
+    weight = _as(responses.column("weight"), pa.float64()).to_numpy(zero_copy_only=False)
+    waves = {pk: (code, wave_ids.index(pk) if pk in wave_ids else len(wave_ids))
+             for pk, (code, _order) in labels["wave"].items()}  # in the order asked for
+    columns: dict[str, object] = {
+        "response_id": None,
+        "wave": _categorical(responses.column("wave_id"), waves),
+        "category": _categorical(responses.column("category_id"), labels["category"]),
+        "channel": _categorical(responses.column("channel_id"), labels["channel"]),
+        "weight": np.where(np.isnan(weight), 1.0, weight) if np.isnan(weight).any() else weight,
+    }
+
+    # answer -> (response row, question) as integer codes
+    r_bytes = _uuid_bytes(responses.column("rid"))
+    a_bytes = _uuid_bytes(answers.column("rid")) if r_bytes is not None else None
+    row = _match_rows(r_bytes, a_bytes) if a_bytes is not None else None
+    del a_bytes
+    if r_bytes is not None:
+        columns["response_id"] = _uuid_strings(r_bytes)
+    else:  # ids that are not plain UUIDs (should not happen): text as it is
+        columns["response_id"] = _as(responses.column("rid"), pa.string()).to_pandas()
+    if row is None:
+        row = pc.index_in(answers.column("rid"), value_set=_plain(responses.column("rid")))
+        row = row.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    answers = answers.drop_columns(["rid"])
+    qid = answers.column("qid").to_numpy().astype(np.int64, copy=False)
+    known = row >= 0
+    if not known.all():  # answers of other waves, of partial responses, or outside the snapshot
+        row, qid = row[known], qid[known]
+        answers = answers.filter(pa.array(known))
+    by_id = {q.id: j for j, q in enumerate(questions)}
+    max_id = max(by_id, default=0)
+    lookup = np.full(max_id + 2, -1, dtype=np.int64)
+    lookup[list(by_id)] = list(by_id.values())
+    col = lookup[np.clip(qid, 0, max_id + 1)]
+
+    numeric = [j for j, q in enumerate(questions) if q.type in NUMERIC_TYPES]
+    if numeric:
+        slot = np.full(len(questions), -1, dtype=np.int64)
+        slot[numeric] = np.arange(len(numeric))
+        value = answers.column("value").cast(pa.float64()).to_numpy()
+        dense = np.full((len(numeric), n), np.nan)  # question-major: each column is contiguous
+        mask = col >= 0
+        s = slot[np.where(mask, col, 0)]
+        mask &= s >= 0
+        dense[s[mask], row[mask]] = value[mask]
+        del value, s, mask
+    for j, q in enumerate(questions):
+        if q.type in NUMERIC_TYPES:
+            columns[q.code] = _score_column(dense[slot[j]], q.type in SCORE_TYPES)
+            continue
+        take = np.flatnonzero(col == j)
+        if q.type in TEXT_TYPES:
+            texts = _spread(row[take], n, _as(answers.column("text"), pa.string()).take(pa.array(take)))
+            if q.type == QuestionType.SINGLE:
+                values = pd.Categorical(texts.to_pandas())
+                extra = [c for c in values.categories if c not in q.choices]
+                columns[q.code] = values.set_categories(pd.Index(q.choices + extra, dtype="str"))
+            else:
+                columns[q.code] = texts.to_pandas()
+            continue
+        # multiple / matrix: parse each distinct JSON text once
+        encoded = pc.dictionary_encode(_as(answers.column("codes"), pa.string()).take(pa.array(take)))
+        parsed = [_parse_json(t) for t in encoded.dictionary.to_pylist()]
+        idx = encoded.indices.to_numpy(zero_copy_only=False)
+        has = ~pd.isna(idx)
+        idx = np.where(has, idx, 0).astype(np.int64)
+        rows_q = row[take]
+        for choice in q.choices:
+            name = f"{q.code}__{choice}"
+            if q.type == QuestionType.MULTIPLE:
+                per = np.array([isinstance(p, list) and choice in p for p in parsed] or [False], dtype=bool)
+                data = np.zeros(n, dtype=bool)
+                na = np.ones(n, dtype=bool)
+                ok = rows_q[has]
+                data[ok] = per[idx[has]]
+                na[ok] = False
+                columns[name] = pd.arrays.BooleanArray(data, na)
+            else:
+                per = np.array([_item_score(p, choice) for p in parsed] or [np.nan], dtype=np.float64)
+                values = np.full(n, np.nan)
+                values[rows_q[has]] = per[idx[has]]
+                columns[name] = _score_column(values, True)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _parse_json(text: str | None):
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _item_score(parsed, item: str) -> float:
+    v = parsed.get(item) if isinstance(parsed, dict) else None
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        return np.nan
+    try:
+        return float(v)
+    except ValueError:
+        return np.nan
+
+
+def _empty_frame(questions: list[_Question]) -> pd.DataFrame:
+    responses = pa.table({"rid": pa.array([], pa.string()), "wave_id": pa.array([], pa.int64()),
+                          "category_id": pa.array([], pa.int64()), "channel_id": pa.array([], pa.int64()),
+                          "weight": pa.array([], pa.float64())})
+    answers = pa.table({"rid": pa.array([], pa.string()), "qid": pa.array([], pa.int64()),
+                        "value": pa.array([], pa.float64()), "text": pa.array([], pa.string()),
+                        "codes": pa.array([], pa.string())})
+    return _build(questions, responses, answers, {"wave": {}, "category": {}, "channel": {}}, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+def _wave_ids(waves: Iterable[Wave | int] | Wave | int) -> list[int]:
+    if isinstance(waves, (Wave, int)):
+        waves = [waves]
+    ids = []
+    for w in waves:
+        ids.append(int(w.pk if isinstance(w, Wave) else w))
+    return list(dict.fromkeys(ids))
+
+
+def load(
+    waves: Iterable[Wave | int],
+    *,
+    include_partial: bool = False,
+    questions: Iterable[str | Question] | None = None,
+    using: str = "default",
+    reader: str = "auto",
+) -> pd.DataFrame:
+    """The analysis frame of ``waves`` (Wave objects or ids, all of one survey).
+
+    One row per complete response (``include_partial=True`` adds the partial ones), columns
+    :data:`BASE_COLUMNS` then the questions' columns in questionnaire order (see the module
+    docstring for dtypes). ``questions``: codes (or Question objects) to restrict the columns to.
+    ``reader``: ``"auto"`` (ADBC when it can see what Django sees, else Django's cursor),
+    ``"adbc"`` (fail if it cannot be used) or ``"django"``. The reader used is in
+    ``frame.attrs["reader"]``.
+    """
+    if reader not in ("auto", "adbc", "django"):
+        raise ValueError(f"unknown reader {reader!r}; expected auto, adbc or django")
+    wave_ids = _wave_ids(waves)
+    codes = None
+    if questions is not None:
+        codes = [q.code if isinstance(q, Question) else str(q) for q in questions]
+    if not wave_ids:
+        frame = _empty_frame([])
+        frame.attrs["reader"] = "none"
+        return frame
+    qlist = _read_questions(using=using, wave_ids=wave_ids, codes=codes)
+    if codes is not None:
+        missing = sorted(set(codes) - {q.code for q in qlist})
+        if missing:
+            raise KeyError(f"no such question in this survey: {', '.join(missing)}")
+    plan = _Plan(
+        wave_ids=wave_ids,
+        statuses=[ResponseStatus.COMPLETE.value] + ([ResponseStatus.PARTIAL.value] if include_partial else []),
+        question_ids=[q.id for q in qlist],
+        text_ids=[q.id for q in qlist if q.type in TEXT_TYPES],
+        has_json=any(q.type in JSON_TYPES for q in qlist),
+    )
+    connection = connections[using]
+    data, used = None, "django"
+    if reader != "django" and not connection.in_atomic_block:
+        try:
+            data = _read_adbc(plan, connection, using)
+            used = "adbc"
+        except ImportError:
+            if reader == "adbc":
+                raise
+        except Exception:
+            if reader == "adbc":
+                raise
+            logger.warning("frames.load: the ADBC reader failed, reading through Django instead", exc_info=True)
+    elif reader == "adbc":
+        raise RuntimeError("the ADBC reader cannot see the data of an open transaction")
+    if data is None:
+        if reader == "adbc":
+            raise RuntimeError(f"no ADBC driver can open the database {using!r} (in-memory SQLite?)")
+        data, used = _read_django(plan, connection), "django"
+    frame = _build(qlist, *data, wave_ids)
+    frame.attrs["reader"] = used
+    return frame
