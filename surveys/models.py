@@ -238,8 +238,15 @@ class Targeted(models.Model):
     class Meta:
         abstract = True
 
+    def category_codes(self) -> frozenset[str]:
+        """Codes of the categories targeted (empty: all); memoised, the wizard asks very often."""
+        codes = self.__dict__.get("_category_codes")
+        if codes is None:
+            codes = self.__dict__["_category_codes"] = frozenset(c.code for c in self.categories.all())
+        return codes
+
     def applies_to(self, category_code: str | None) -> bool:
-        codes = [c.code for c in self.categories.all()]
+        codes = self.category_codes()
         return not codes or category_code in codes
 
 

@@ -26,7 +26,7 @@ from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_
 from .models import Response, Survey, UserCategory
 from .services import notifications
 from .services.responses import (
-    Run, answers_for_logic, response_load_answers, response_save_step, response_submit, survey_structure,
+    Run, answers_for_logic, response_load_answers, section_questions, response_save_step, response_submit, survey_structure,
     visible_question_codes, visible_questions, visible_sections,
 )
 
@@ -147,16 +147,25 @@ class SurveyWizard(NamedUrlSessionWizardView):
         return True
 
     def get_form_list(self) -> OrderedDict:
-        """Steps for this respondent: category (if asked), visible sections, review."""
+        """Steps for this respondent: category (if asked), visible sections, review.
+
+        Memoised until the stored answers change (formtools asks for it many times per request).
+        """
+        answers = self.answers_so_far()
+        memo = getattr(self, "_form_list_memo", None)
+        if memo is not None and memo[0] is answers:
+            self._resolved_form_list, self._cache_signature = memo[1], None
+            return OrderedDict(memo[1])
         category = self.category()
         visible = {s.code for s in visible_sections(self.structure, category, self.logic_answers())} if category else set()
         out: OrderedDict[str, type] = OrderedDict()
         for key, form_class in self.form_list.items():
             if key in (CATEGORY_STEP, REVIEW_STEP) or key in visible:
                 out[key] = form_class
-        # formtools deletes these two after each processed step; we recompute every time anyway.
+        # formtools deletes these two after each processed step; we keep our own memo instead.
         self._resolved_form_list, self._cache_signature = out, None
-        return out
+        self._form_list_memo = (answers, out)
+        return OrderedDict(out)
 
     # -- forms ----------------------------------------------------------------------------
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
@@ -166,7 +175,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
         if step in self.sections_by_code:
             # Conditions read the answers of the *other* steps; a step never hides its own questions.
             others = {k: v for k, v in self.answers_so_far().items()
-                      if k not in {q.code for q in self.sections_by_code[step].questions.all()}}
+                      if k not in {q.code for q in section_questions(self.sections_by_code[step])}}
             return {"questions": visible_questions(self.sections_by_code[step], self.category(),
                                                    answers_for_logic(self.structure, others))}
         return {}

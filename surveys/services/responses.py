@@ -95,15 +95,23 @@ def _code_id(model: type, code: str | None) -> int | None:
     return model.objects.filter(code=code).values_list("id", flat=True).first()
 
 
+def section_questions(section: Section) -> list[Question]:
+    """A section's questions, in order (memoised on the cached structure)."""
+    questions = section.__dict__.get("_question_list")
+    if questions is None:
+        questions = section.__dict__["_question_list"] = list(section.questions.all())
+    return questions
+
+
 def answers_for_logic(structure: Iterable[Section], answers: Mapping[str, StoredAnswer]) -> dict:
-    types = {q.code: q.type for s in structure for q in s.questions.all()}
+    types = {q.code: q.type for s in structure for q in section_questions(s)}
     return {code: answer_for_logic(types.get(code, ""), a) for code, a in answers.items() if code in types}
 
 
 def visible_questions(section: Section, category: str | None, logic_answers: Mapping) -> list[Question]:
     """The questions of a section a respondent of `category` sees, given the answers so far."""
     return [
-        q for q in section.questions.all()
+        q for q in section_questions(section)
         if q.applies_to(category) and condition_met(q.condition, logic_answers)
     ]
 
@@ -164,7 +172,7 @@ def _ensure_draft(run: Run, language: str, survey: Survey | None = None) -> Resp
 def _write_answers(response_id: uuid.UUID, answers: Mapping[str, StoredAnswer], keep_codes: set[str],
                    survey: Survey) -> None:
     """Upsert `answers` and delete any answer to a question not in `keep_codes` (now hidden)."""
-    meta = {q.code: (q.id, q.type) for section in survey_structure(survey) for q in section.questions.all()}
+    meta = {q.code: (q.id, q.type) for section in survey_structure(survey) for q in section_questions(section)}
     question_ids = {code: qid for code, (qid, _t) in meta.items()}
     keep_raw = survey.keep_raw_text
     rows = [
