@@ -68,12 +68,19 @@ FORM_SCAN_JS = r"""
     if (!text(labels[0])) problems.push(`11.2 #${el.id}: its label is empty`);
     labelText[el.id] = text(labels[0]);
   }
+  // Radios and checkboxes sharing a name in one form are one group (RGAA 11.5): a group of two or
+  // more must sit in one <fieldset> whose <legend> (first child) says what it asks.
   const groups = {};
+  const forms = Array.from(document.forms);
   for (const el of controls) {
-    if (el.type === "radio" || el.type === "checkbox") (groups[el.name] = groups[el.name] || []).push(el);
+    if (el.type !== "radio" && el.type !== "checkbox") continue;
+    const key = forms.indexOf(el.form) + ":" + el.name;
+    (groups[key] = groups[key] || []).push(el);
   }
   const questions = {};
-  for (const [name, els] of Object.entries(groups)) {
+  for (const els of Object.values(groups)) {
+    const name = els[0].name;
+    if (els.length < 2 && !els[0].closest(".question")) continue;  // a lone checkbox is its own label
     const fs = els[0].closest("fieldset");
     if (!fs) { problems.push(`11.5 the ${els[0].type} group "${name}" is not in a <fieldset>`); continue; }
     if (els.some(e => e.closest("fieldset") !== fs)) problems.push(`11.5 the group "${name}" spans several fieldsets`);

@@ -67,6 +67,13 @@ def load_survey():
     return survey
 
 
+def first_scored_question(survey) -> str:
+    from surveys.models import Question
+
+    q = Question.objects.filter(survey=survey, type="satisfaction").order_by("section__order", "order").first()
+    return q.code if q else ""
+
+
 # -- entries ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Page:
@@ -82,7 +89,7 @@ class Page:
 
     def visit(self, site: Site) -> Iterator[str | None]:
         if isinstance(self.reach, str):
-            site.goto(self.reach.format(slug=site.survey.slug))
+            site.goto(self.reach.format(slug=site.survey.slug, question=first_scored_question(site.survey)))
         else:
             self.reach(site)
         yield None
@@ -244,6 +251,42 @@ PAGES: list[Page | Steps] = [
     Page("login", "/connexion/", respondent=False),
     Page("login-error", login_failed, respondent=False, error=True),
     Page("analysis-index", "/analyse/", respondent=False, login="analyst"),
+    Page("analysis-overview", "/analyse/{slug}/", respondent=False, login="analyst"),
+    Page("analysis-channels", "/analyse/{slug}/canaux/", respondent=False, login="analyst"),
+    Page("analysis-trends", "/analyse/{slug}/vagues/", respondent=False, login="analyst"),
+    Page("analysis-question", "/analyse/{slug}/questions/{question}/", respondent=False, login="analyst"),
+    Page("analysis-verbatims", "/analyse/{slug}/verbatims/", respondent=False, login="analyst"),
+    Page("analysis-exports", "/analyse/{slug}/exports/", respondent=False, login="analyst"),
+    Page("staff-index", "/equipe/", respondent=False, login="designer"),
+    Page("staff-links", "/equipe/{slug}/liens/", respondent=False, login="designer"),
+    Page("staff-invitations", "/equipe/{slug}/invitations/", respondent=False, login="designer"),
+    Page("staff-tracking", "/equipe/{slug}/suivi/", respondent=False, login="designer"),
+    Page("widget", "/w/{slug}/"),
+    Page("admin-index", "/admin/", respondent=False, login="admin"),
 ]
 
+
 Entry = Page | Steps
+
+# Pages that fail a check today, with why: their test is an expected failure (strict: once the
+# page is fixed the test says so, and the line goes). Templates owned by other parts of the app.
+_FILTER_LABELS = ("RGAA 11.1: the filter checkboxes/radios are wrapped in <label> without id/for "
+                  "(RGAA and checklist 38 want <label for>)")
+_CHART_NESTING = "axe nested-interactive: the focusable chart container holds plotly's focusable elements"
+KNOWN_PROBLEMS: dict[str, str] = {
+    "analysis-overview": _FILTER_LABELS,
+    "analysis-channels": f"{_FILTER_LABELS}; {_CHART_NESTING}",
+    "analysis-trends": f"{_FILTER_LABELS}; {_CHART_NESTING}",
+    "analysis-question": f"{_FILTER_LABELS}; {_CHART_NESTING}",
+    "analysis-verbatims": _FILTER_LABELS,
+    "analysis-exports": _FILTER_LABELS,
+    "widget": "templates/widget/_head.html has no icon link: Chromium asks /favicon.ico, 404 in the console",
+}
+
+
+def params() -> list:
+    """`PAGES` as pytest parameters, known problems marked as strict expected failures."""
+    return [pytest.param(entry, id=entry.name, marks=[pytest.mark.xfail(reason=KNOWN_PROBLEMS[entry.name],
+                                                                        strict=True)]
+                         if entry.name in KNOWN_PROBLEMS else [])
+            for entry in PAGES]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser.checks import VNU_JAR, form_problems, run_axe, run_vnu
 from tests.browser.conftest import java_path
-from tests.browser.pages import PAGES, survey_categories
+from tests.browser.pages import KNOWN_PROBLEMS, PAGES, params, survey_categories
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ CHECKS = {
 }
 
 
-@pytest.mark.parametrize("entry", PAGES, ids=[entry.name for entry in PAGES])
+@pytest.mark.parametrize("entry", params())
 def test_page_passes_every_check(entry, site, page_store, request):
     """Render the page (or every step of a walk) once and run every check on it.
 
