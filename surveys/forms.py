@@ -134,8 +134,10 @@ class SectionForm(forms.Form):
                             "errors": [e for _i, bf in rows for e in bf.errors]})
             else:
                 bf = self[q.code]
-                kind = "radio" if isinstance(bf.field.widget, forms.RadioSelect) else (
-                    "checkbox" if isinstance(bf.field.widget, forms.CheckboxSelectMultiple) else
+                # CheckboxSelectMultiple is a subclass of RadioSelect: test it first, or a
+                # multiple-choice question renders as radios and takes one answer only.
+                kind = "checkbox" if isinstance(bf.field.widget, forms.CheckboxSelectMultiple) else (
+                    "radio" if isinstance(bf.field.widget, forms.RadioSelect) else
                     "textarea" if q.type == QuestionType.TEXT else "number")
                 out.append({"question": q, "field": bf, "kind": kind, "errors": bf.errors})
         return out
