@@ -1,0 +1,88 @@
+"""``manage.py export_responses --survey SLUG [--wave CODE ...] --format csv [-o FILE]``
+
+Writes a survey's complete responses as the CSV that ``python -m analysis indicators`` reads (see
+``analysis/cli.py`` and ``methodology.md``, "Command line"): one row per response, columns
+``response_id, wave, category, channel, weight``, then one column per question code — exactly the
+columns of :func:`analysis.frames.load`: a multiple-choice question gives one 0/1 column per
+choice (``CODE__choice``), a matrix one column per item (``CODE__item``). An empty cell is a
+missing answer (skipped, not shown, "don't know").
+
+Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or carriage
+return) are prefixed with ``'`` — in text columns only: numbers, negative ones included, are
+written as numbers. Rows are sorted by wave (in the order given, else by opening date), then
+response id. UTF-8, ``\\n`` line ends, no BOM (the CLI accepts one if a spreadsheet adds it).
+
+These are microdata for authorised analysts (not confidentiality-protected): each export is
+recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.core.management.base import BaseCommand, CommandError
+
+from analysis import frames
+from analysis.exports import FORMULA_START
+from surveys.models import Survey, audit
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The loader's frame as CSV cells: booleans as 0/1, text neutralised, rows sorted."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            out[col] = s.astype("Int8")
+        elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
+            text = s.astype("str")
+            risky = text.str.startswith(FORMULA_START, na=False)
+            out[col] = text.where(~risky, "'" + text) if risky.any() else text
+        else:
+            out[col] = s
+    result = pd.DataFrame(out)
+    if len(result):
+        order = pd.DataFrame({"wave": frame["wave"].cat.codes, "id": frame["response_id"]})
+        result = result.iloc[order.sort_values(["wave", "id"]).index].reset_index(drop=True)
+    return result
+
+
+class Command(BaseCommand):
+    help = "Export a survey's complete responses as the CSV read by `python -m analysis indicators`."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--survey", required=True, help="survey slug")
+        parser.add_argument("--wave", dest="waves", action="append", default=[], metavar="CODE",
+                            help="a wave code (repeat for several; default: every wave of the survey)")
+        parser.add_argument("--format", choices=["csv"], default="csv")
+        parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+        parser.add_argument("--include-partial", action="store_true", help="also export partial responses")
+
+    def handle(self, *args, **options) -> None:
+        survey = Survey.objects.filter(slug=options["survey"]).first()
+        if survey is None:
+            raise CommandError(f"no survey with slug {options['survey']!r}")
+        waves = sorted(survey.waves.all(), key=lambda w: w.opens_at)
+        if options["waves"]:
+            by_code = {w.code: w for w in waves}
+            unknown = [c for c in options["waves"] if c not in by_code]
+            if unknown:
+                raise CommandError(f"unknown wave(s) {', '.join(unknown)} for survey {survey.slug!r}; "
+                                   f"known: {', '.join(by_code) or 'none'}")
+            waves = [by_code[c] for c in dict.fromkeys(options["waves"])]
+        if not waves:
+            raise CommandError(f"survey {survey.slug!r} has no wave")
+        table = csv_frame(frames.load(waves, include_partial=options["include_partial"]))
+        path = options["output"]
+        if path:
+            try:
+                with open(path, "w", encoding="utf-8", newline="") as fh:
+                    table.to_csv(fh, index=False, lineterminator="\n", na_rep="")
+            except OSError as exc:
+                raise CommandError(f"cannot write {path!r}: {exc.strerror}") from exc
+        else:
+            self.stdout.write(table.to_csv(index=False, lineterminator="\n", na_rep=""), ending="")
+        audit("manage.py export_responses", "export_responses", survey.slug,
+              waves=[w.code for w in waves], rows=len(table), partial=options["include_partial"],
+              output=path or "stdout")
+        if path:
+            self.stderr.write(f"{len(table)} responses written to {path}")
