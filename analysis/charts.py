@@ -117,13 +117,33 @@ def _label(labels: Mapping, code) -> str:
     return str(labels.get(code, code))
 
 
+def _wrap(text: str, width: int) -> str:
+    """A long label on several lines (plotly's <br>), cut between words."""
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def _name(labels: Mapping, code, width: int) -> str:
+    """The escaped, wrapped label of a code, as drawn on an axis."""
+    return _wrap(_esc(_label(labels, code)), width)
+
+
 def _base_layout(title: str, **extra) -> dict:
+    # The page shows the title as a heading above the chart; the figure keeps it in ``meta``
+    # (no second title drawn on the chart).
     layout = {
         "template": "none",
-        "title": {"text": _esc(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
+        "meta": {"title": _esc(title)},
         "font": {"family": FONT, "size": 13, "color": "#161616"},
         "separators": ", " if _french() else ".,",
-        "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+        "margin": {"l": 10, "r": 10, "t": 20, "b": 40},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "hoverlabel": {"font": {"family": FONT}},
@@ -182,8 +202,8 @@ def heatmap(
     index = {(r, c): rec for rec in table.to_dict("records")
              for r, c in [(_key(rec[rows]), _key(rec[cols]))]}
     z, text, custom, annotations = [], [], [], []
-    y_names = [_esc(_label(row_labels, r)) for r in row_codes]
-    x_names = [_esc(_label(col_labels, c)) for c in col_codes]
+    y_names = [_name(row_labels, r, 32) for r in row_codes]
+    x_names = [_name(col_labels, c, 14) for c in col_codes]
     for i, r in enumerate(row_codes):
         z_row, t_row, c_row = [], [], []
         for j, c in enumerate(col_codes):
@@ -212,12 +232,12 @@ def heatmap(
                        + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
                        + "<br>%{customdata[2]}<extra></extra>"),
     )
-    height = max(260, 60 + 44 * len(row_codes))
+    height = max(260, 90 + 44 * len(row_codes))
     fig = go.Figure(trace, layout=_base_layout(
         title, height=height, annotations=annotations,
         xaxis={"side": "top", "automargin": True, "tickangle": 0, "showgrid": False},
         yaxis={"autorange": "reversed", "automargin": True, "showgrid": False},
-        margin={"l": 10, "r": 10, "t": 110, "b": 10},
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
     ))
     return fig
 
@@ -251,11 +271,11 @@ def bar_ci(
     records = []
     if total is not None and len(total):
         rec = total.iloc[0].to_dict()
-        records.append((_esc(total_label or _("Ensemble")), rec))
+        records.append((_wrap(_esc(total_label or _("Ensemble")), 32), rec))
     index = {_key(rec[by]): rec for rec in table.to_dict("records")}
     for code in labels:
         if _key(code) in index:
-            records.append((_esc(_label(labels, code)), index[_key(code)]))
+            records.append((_name(labels, code, 32), index[_key(code)]))
     y, x, plus, minus, colors, text, custom, annotations = [], [], [], [], [], [], [], []
     for name, rec in records:
         y.append(name)
@@ -289,7 +309,7 @@ def bar_ci(
     return go.Figure(trace, layout=_base_layout(
         title, height=height, annotations=annotations, showlegend=False,
         xaxis={"range": [lo_range, hi_range], "title": {"text": _esc(value_label)}, "zeroline": True,
-               "gridcolor": "#e5e5e5"},
+               "gridcolor": "#e5e5e5", "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
     ))
 
@@ -313,8 +333,11 @@ def trend_lines(
     kind: str,
     title: str,
     value_label: str = "",
+    emphasis=None,
 ) -> go.Figure:
     """One line per ``series`` value across waves, with its 95 % CI as a shaded band.
+
+    ``emphasis``: a ``series`` code drawn as a thicker black line (e.g. all respondents).
 
     ``table``: wave, ``series``, value, ci_low, ci_high, n, suppressed. ``changes``: the wave
     comparisons (:func:`analysis.waves.compare` output with ``series``, ``wave_a``, ``wave_b``);
@@ -328,7 +351,8 @@ def trend_lines(
     secrets: dict[str, list[str]] = {}
     index = {(_key(rec["wave"]), _key(rec[series])): rec for rec in table.to_dict("records")}
     for k, code in enumerate(labels):
-        colour = PALETTE[k % len(PALETTE)]
+        main = emphasis is not None and _key(code) == _key(emphasis)
+        colour = "#161616" if main else [c for c in PALETTE if c != "#000000"][k % (len(PALETTE) - 1)]
         name = _esc(_label(labels, code))
         ys, lows, highs, text, custom = [], [], [], [], []
         present = False
@@ -355,10 +379,10 @@ def trend_lines(
         traces.append(go.Scatter(x=x_names, y=highs, mode="lines", line={"width": 0}, hoverinfo="skip",
                                  showlegend=False, legendgroup=group, connectgaps=False))
         traces.append(go.Scatter(x=x_names, y=lows, mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor=_rgba(colour, 0.15), hoverinfo="skip", showlegend=False,
+                                 fillcolor=_rgba(colour, 0.08), hoverinfo="skip", showlegend=False,
                                  legendgroup=group, connectgaps=False))
         traces.append(go.Scatter(
-            x=x_names, y=ys, name=name, mode="lines+markers", line={"color": colour, "width": 2},
+            x=x_names, y=ys, name=name, mode="lines+markers", line={"color": colour, "width": 3.5 if main else 2},
             marker={"size": 7}, legendgroup=group, text=text, customdata=custom, connectgaps=False,
             hovertemplate=(name + "<br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
                            + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
@@ -390,11 +414,11 @@ def trend_lines(
             ))
     lo, hi = KIND_RANGE.get(kind, (None, None))
     return go.Figure(traces, layout=_base_layout(
-        title, height=420, annotations=annotations,
-        legend={"orientation": "h", "y": -0.15},
-        xaxis={"type": "category", "title": {"text": _("Vague")}},
-        yaxis={"range": [lo, hi], "title": {"text": _esc(value_label)}, "gridcolor": "#e5e5e5"},
-        margin={"l": 10, "r": 10, "t": 50, "b": 90},
+        title, height=480, annotations=annotations,
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top"},
+        xaxis={"type": "category", "automargin": True},
+        yaxis={"range": [lo, hi], "title": {"text": _esc(value_label)}, "gridcolor": "#e5e5e5", "automargin": True},
+        margin={"l": 10, "r": 10, "t": 20, "b": 90},
     ))
 
 
@@ -419,11 +443,11 @@ def stacked_distribution(
     """
     groups: list[tuple[str, pd.DataFrame]] = []
     if total is not None and len(total):
-        groups.append((_esc(total_label or _("Ensemble")), total))
+        groups.append((_wrap(_esc(total_label or _("Ensemble")), 32), total))
     for code in labels:
         part = table[table[by].map(_key) == _key(code)] if len(table) else table
         if len(part):
-            groups.append((_esc(_label(labels, code)), part))
+            groups.append((_name(labels, code, 32), part))
     y_names = [name for name, _part in groups]
     codes = list(code_labels)
     palette = DIVERGING if len(codes) == 5 else PALETTE
@@ -447,13 +471,13 @@ def stacked_distribution(
             hovertemplate=("%{y}<br>" + _esc(code_labels[code]) + " : %{customdata[1]}<br>"
                            + _("n (répondants)") + " = %{customdata[0]}<extra></extra>"),
         ))
-    height = max(240, 110 + 34 * len(y_names))
+    height = max(260, 130 + 46 * len(y_names))
     return go.Figure(traces, layout=_base_layout(
         title, height=height, barmode="stack", annotations=annotations,
         legend={"orientation": "h", "y": -0.2, "traceorder": "normal"},
-        xaxis={"range": [0, 100], "ticksuffix": " %", "gridcolor": "#e5e5e5"},
+        xaxis={"range": [0, 100], "ticksuffix": " %", "gridcolor": "#e5e5e5", "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
-        margin={"l": 10, "r": 10, "t": 50, "b": 100},
+        margin={"l": 10, "r": 10, "t": 20, "b": 100},
     ))
 
 

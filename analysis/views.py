@@ -345,7 +345,7 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
                                      ("channel", (_("Canal de contact"), ch_labels))], kind)
     blocks = [Block("tendances", title, trend, lambda: charts.trend_lines(
         trend, change, series="channel", labels=ch_labels, wave_labels=wave_labels, kind=kind, title=title,
-        value_label=value_label), headers, alt, note=_hidden_note(trend))]
+        value_label=value_label, emphasis=ALL), headers, alt, note=_hidden_note(trend))]
     c_headers = [_("Vagues"), _("Canal de contact"), _("Évolution"), _("IC à 95 %"), _("p ajustée (Holm)"),
                  _("Significatif")]
     c_rows = []
