@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def client_key(request: HttpRequest) -> str:
@@ -41,8 +42,8 @@ def hit(scope: str, request: HttpRequest, limit: int, window: int) -> bool:
 
 def too_many(request: HttpRequest) -> HttpResponse:
     response = render(request, "surveys/message.html", {
-        "title": "Trop de demandes",
-        "body": "Vous avez fait trop de demandes en peu de temps. Patientez une minute puis réessayez.",
+        "title": _("Trop de demandes"),
+        "body": _("Vous avez fait trop de demandes en peu de temps. Patientez une minute puis réessayez."),
     }, status=429)
     response["Retry-After"] = "60"
     return response

@@ -24,17 +24,18 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Channel, Participant, Response, ResponseStatus, UserCategory, Wave, audit
 
 COMPLETE, PARTIAL, REFUSED, UNDELIVERABLE, NOT_STARTED, NOT_INVITED = "I", "P", "R", "UO", "NC", "NI"
 DISPOSITION_LABELS = {
-    COMPLETE: "réponse complète",
-    PARTIAL: "réponse partielle",
-    REFUSED: "désinscrit",
-    UNDELIVERABLE: "injoignable",
-    NOT_STARTED: "invité, pas commencé",
-    NOT_INVITED: "pas encore invité",
+    COMPLETE: _("réponse complète"),
+    PARTIAL: _("réponse partielle"),
+    REFUSED: _("désinscrit"),
+    UNDELIVERABLE: _("injoignable"),
+    NOT_STARTED: _("invité, pas commencé"),
+    NOT_INVITED: _("pas encore invité"),
 }
 
 
@@ -249,7 +250,7 @@ def participants_status_rows(wave: Wave) -> Iterable[list[str]]:
     for p in participants_list(wave).iterator(chunk_size=2000):
         code = participant_disposition(p)
         yield [p.email, p.category.code, p.channel.code if p.channel else "", p.language, code,
-               DISPOSITION_LABELS[code], _when(p.invited_at), _when(p.reminded_at), _when(p.opened_at),
+               str(DISPOSITION_LABELS[code]), _when(p.invited_at), _when(p.reminded_at), _when(p.opened_at),
                _when(p.opted_out_at), "oui" if p.undeliverable else "non"]
 
 
