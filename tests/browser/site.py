@@ -22,13 +22,15 @@ PRIMARY_SUBMIT = "form.step-form button[type=submit]:not([name=wizard_goto_step]
 REVIEW_STEP = "recapitulatif"
 CATEGORY_STEP = "categorie"
 ALLOWED_COOKIES = {"sessionid", "csrftoken"}
-STAFF_PASSWORD = "a-long-test-password-123"
+EXPECTED_CONTROLS = {"satisfaction": "radio", "scale": "radio", "nps": "radio", "single": "radio",
+                     "matrix": "radio", "multiple": "checkbox", "text": "textarea", "number": "number"}
 
 # Fill every visible question of a step with a valid answer: the first option of a radio group
 # (for scales: the lowest score, which also shows "why?" follow-ups), every checkbox (so sections
-# shown "if you used X" appear), a short text, and the lowest allowed number.
+# shown "if you used X" appear; or only the first of each group, for a short walk), a short text,
+# and the lowest allowed number.
 FILL_STEP_JS = r"""
-() => {
+allBoxes => {
   const form = document.querySelector("form.step-form");
   const seen = new Set();
   for (const el of form.querySelectorAll("input[type=radio]")) {
@@ -37,7 +39,11 @@ FILL_STEP_JS = r"""
     const group = Array.from(form.querySelectorAll(`input[type=radio][name="${CSS.escape(el.name)}"]`));
     if (!group.some(r => r.checked)) (group.find(r => r.value !== "nsp") || group[0]).checked = true;
   }
-  for (const el of form.querySelectorAll("input[type=checkbox]")) el.checked = true;
+  const ticked = new Set();
+  for (const el of form.querySelectorAll("input[type=checkbox]")) {
+    if (allBoxes || !ticked.has(el.name)) el.checked = true;
+    ticked.add(el.name);
+  }
   for (const el of form.querySelectorAll("textarea")) if (!el.value) el.value = "Réponse de test";
   for (const el of form.querySelectorAll("input[type=number]")) if (!el.value) el.value = el.min || "1";
 }
@@ -118,17 +124,17 @@ class Site:
         with self.page.expect_navigation():
             self.page.locator(PRIMARY_SUBMIT).click()
 
-    def fill_step(self) -> None:
-        self.page.evaluate(FILL_STEP_JS)
+    def fill_step(self, all_boxes: bool = True) -> None:
+        self.page.evaluate(FILL_STEP_JS, all_boxes)
 
     def start(self, category: str | None = None) -> None:
         """The survey's open link, with the respondent's category in it or not."""
         self.goto(f"/s/{self.survey.slug}/" + (f"?categorie={category}" if category else ""))
 
-    def next_step(self) -> str:
+    def next_step(self, all_boxes: bool = True) -> str:
         """Answer the current step and go on; fail if the step did not validate."""
         before = self.step()
-        self.fill_step()
+        self.fill_step(all_boxes)
         self.submit()
         after = self.step()
         warnings = self.page.locator(".message-warning, .message-error").all_inner_texts()
@@ -139,8 +145,9 @@ class Site:
             raise AssertionError(f"step {before!r} did not validate: {errors}")
         return after
 
-    def walk(self, category: str | None) -> Any:
-        """Start and yield each step code as it is displayed, up to and including the review."""
+    def walk(self, category: str | None, all_boxes: bool = True) -> Any:
+        """Start and yield each step code as it is displayed, up to and including the review
+        (`all_boxes`: tick every checkbox, so every "if you used..." step comes)."""
         self.start(category)
         step = self.step()
         if step is None:
@@ -151,27 +158,29 @@ class Site:
                 return
             if step == CATEGORY_STEP and category:
                 raise AssertionError("asked the category although the link gave it")
-            step = self.next_step()
+            step = self.next_step(all_boxes)
 
-    def walk_to(self, target: str, category: str | None) -> None:
-        for step in self.walk(category):
+    def walk_to(self, target: str, category: str | None, all_boxes: bool = True) -> None:
+        for step in self.walk(category, all_boxes):
             if step == target:
                 return
         raise AssertionError(f"step {target!r} never came for category {category!r}")
 
     def login(self, role: str) -> None:
-        """Log in through the login page as a new staff user of `role` (analyst, designer, admin)."""
+        """Be logged in as a new staff user of `role` (analyst, designer, admin): the session cookie
+        of Django's test client `force_login` (the login page itself is in `pages.PAGES`)."""
+        from django.conf import settings
+        from django.test import Client
+
         from tests.factories import staff_user
 
         group = {"analyst": "analysts", "designer": "designers"}.get(role)
         user = staff_user(f"{role}-browser", group=group, surveys=[self.survey], superuser=role == "admin")
-        self.goto("/connexion/")
-        self.page.fill("#id_username", user.username)
-        self.page.fill("#id_password", STAFF_PASSWORD)
-        with self.page.expect_navigation():
-            self.page.locator("main form button[type=submit]").click()
-        if "/connexion/" in self.page.url:
-            raise AssertionError("staff login failed")
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        self.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": self.origin,
+                                   "httpOnly": True, "sameSite": "Lax"}])
 
     # -- what the page did ----------------------------------------------------------------------
     def foreign_requests(self, since: int = 0) -> list[str]:
@@ -193,6 +202,27 @@ class Site:
         with translation.override(lang):
             return {f"q-{q.code}": tr(q, "text")
                     for q in Question.objects.filter(section__survey=self.survey, section__code=step)}
+
+    def control_problems(self) -> list[str]:
+        """Each question of the step on screen shows the controls its type calls for (a multiple
+        choice as checkboxes, a scale as radios...): what the questionnaire says is what is asked."""
+        from surveys.models import Question
+
+        step = self.step()
+        if not step:
+            return []
+        found = self.page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll(
+            "form.step-form .question")).map(q => [q.id, Array.from(new Set(Array.from(
+            q.querySelectorAll("input, textarea, select")).map(e => e.type)))]))""")
+        problems = []
+        for q in Question.objects.filter(section__survey=self.survey, section__code=step).prefetch_related("choices"):
+            types = found.get(f"q-{q.code}")
+            if types is None:
+                continue
+            expected = EXPECTED_CONTROLS[q.type]
+            if sorted(types) != [expected]:
+                problems.append(f"[render] {q.code} ({q.type}) shows {types}, expected only {expected!r}")
+        return problems
 
     def cookie_names(self) -> set[str]:
         return {c["name"] for c in self.context.cookies()}
@@ -262,6 +292,7 @@ class PageStore:
         # 1. RGAA forms (before anything moves the focus).
         p["rgaa"] = checks.form_problems(page, expect_error=entry.error, question_texts=site.question_texts(),
                                          step_title=site.step() is not None and record.status == 200)
+        p["rgaa"] += site.control_problems()
         if entry.expect_focus_heading(index):
             active = page.evaluate("document.activeElement && document.activeElement.id")
             if active != "step-heading":
