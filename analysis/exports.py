@@ -362,9 +362,9 @@ INDICATOR_FORMATS = ("csv", "xlsx")
 def indicator_tables_bytes(tables: Mapping[str, pd.DataFrame], fmt: str) -> bytes:
     """Suppressed indicator tables: one XLSX sheet each, or one long CSV with a ``tableau`` column."""
     if fmt == "xlsx":
-        return xlsx_bytes({name: _export_ready(t) for name, t in tables.items()})
+        return xlsx_bytes({name: export_ready(t) for name, t in tables.items()})
     if fmt == "csv":
-        frames = [_export_ready(t).assign(tableau=name) for name, t in tables.items()]
+        frames = [export_ready(t).assign(tableau=name) for name, t in tables.items()]
         long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if len(long.columns):
             long = long[["tableau"] + [c for c in long.columns if c != "tableau"]]
@@ -372,8 +372,14 @@ def indicator_tables_bytes(tables: Mapping[str, pd.DataFrame], fmt: str) -> byte
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def _export_ready(t: pd.DataFrame) -> pd.DataFrame:
-    out = t.copy()
+#: columns never published: which hidden cells are primary (fewer than k answers) and which are
+#: complements would tell which cells are small (the "secret" mark is the same for both)
+UNPUBLISHED_COLUMNS = ("suppression_reason",)
+
+
+def export_ready(t: pd.DataFrame) -> pd.DataFrame:
+    """A suppressed table as published (CSV/XLSX): plain codes, no suppression reasons."""
+    out = t.drop(columns=[c for c in UNPUBLISHED_COLUMNS if c in t.columns])
     for col in out.columns:
         if isinstance(out[col].dtype, pd.CategoricalDtype):
             out[col] = out[col].astype(object)

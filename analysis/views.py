@@ -155,7 +155,7 @@ def _finish(request: HttpRequest, blocks: list[Block], data_url: Callable[[str],
 
 def _csv_response(table: pd.DataFrame, filename: str) -> HttpResponse:
     exports.ensure_no_hidden_values([table])
-    response = HttpResponse(exports.csv_bytes(exports._export_ready(table)), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(exports.csv_bytes(exports.export_ready(table)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

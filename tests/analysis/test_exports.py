@@ -319,6 +319,7 @@ def test_indicator_export_applies_suppression(seeded, fmt):
         text = json.dumps([list(r) for ws in wb for r in ws.iter_rows(values_only=True)], default=str)
     for s in SMALL_MEAN_STRINGS:
         assert s not in text
+    assert "suppression_reason" not in text and "primary" not in text  # which cells are small stays unsaid
     if fmt == "csv":
         table = table[table["tableau"] == "contact_grid"]
     small = table[(table["channel"] == "website") & (table["category"] == "journalists")]
