@@ -8,7 +8,7 @@ The frame is what every pure function of :mod:`analysis.indicators`, :mod:`~anal
 
 =====================  ====================================================================
 ``response_id``        the response's UUID, as text (``str`` dtype)
-``wave``               wave code (Categorical, waves in opening order)
+``wave``               wave code (Categorical, waves in the order they were asked for)
 ``category``           user-category code (Categorical, in the categories' display order)
 ``channel``            contact-channel code (Categorical; missing when the response has none)
 ``weight``             float64 (1.0 unless weights were set)
@@ -27,23 +27,25 @@ rather than rounded: the dtype is compact only when that is exact.
 
 How it reads (the expensive part is ten million answer rows at a million responses):
 
-* one small ORM query for the questions and their choices (through Django's connection);
+* one small ORM query for the questions and their choices (Django's connection);
 * the data, by one of two readers, chosen per call and recorded in ``frame.attrs["reader"]``:
 
   - ``"adbc"`` — when an Arrow-native driver can open the **same** database Django uses
-    (``adbc_driver_postgresql`` from ``settings_dict``, ``adbc_driver_sqlite`` on the database
-    file) and the Django connection holds no open transaction (its uncommitted writes would be
-    invisible to a second connection): two parameterised SQL statements, responses then answers,
-    in one read-only snapshot, fetched as Arrow tables (PostgreSQL streams them with binary COPY;
-    no Python object per row);
-  - ``"django"`` — otherwise (in-memory SQLite, inside ``atomic()``, in the tests, or when the
-    driver is missing or fails): ONE SQL statement through Django's cursor, responses LEFT JOIN
-    answers. So a ``load`` is at most two queries on Django's connection.
+    (``adbc_driver_postgresql`` with a URI built from ``settings_dict``, ``adbc_driver_sqlite``
+    on the database file) and Django's connection holds no open transaction (its uncommitted
+    writes would be invisible to a second connection): two parameterised statements on the ADBC
+    connection, in one read snapshot — the selected responses (ids only), then every answer to
+    the survey's questions — fetched as Arrow tables, no Python object per row; plus one tiny
+    ORM query for the codes and display order of the waves, categories and channels;
+  - ``"django"`` — otherwise (in-memory SQLite, inside ``atomic()`` as in the tests, or when the
+    driver is missing or fails): ONE statement through Django's cursor, the responses with their
+    labels LEFT JOIN their answers. A ``load`` is then two queries on Django's connection.
 
-  Both readers run the same hand-written SQL (table and column names taken from the models,
-  values only ever as bound parameters) and hand the same Arrow columns to one builder.
-* answers are scattered into a dense numpy matrix (response index × question index): integer
-  codes from a hash lookup of the response ids, no pandas pivot, no Python loop per answer.
+  The SQL is written here once (table and column names from the models, values only ever as
+  bound parameters, never formatted into the text).
+* every answer is placed on its response's row by a hash lookup of the response ids (done on the
+  raw id bytes, once per run of answers of one response), then all scores go into a dense numpy
+  block (question × response) in one vectorised assignment: no pandas pivot, no loop per answer.
   Choice and matrix answers (JSON) are parsed once per *distinct* JSON text, not per row.
 
 Row order is unspecified (sort if you need one). Nothing here computes a statistic.
@@ -512,20 +514,75 @@ def _uuid_strings(raw: np.ndarray) -> pd.Series:
     return pa.Array.from_buffers(pa.string(), n, [None, offsets, pa.py_buffer(out)]).to_pandas()
 
 
-def _match_rows(resp: np.ndarray, ans: np.ndarray) -> np.ndarray | None:
-    """For each answer's response UUID, the row of that response (-1: not loaded), by a hash
-    lookup on the first 64 bits checked against the other 64; None in the (2^-40-unlikely) case
-    where two loaded responses share their first 64 bits."""
-    r = resp.view(np.uint64).reshape(-1, 2)
-    a = ans.view(np.uint64).reshape(-1, 2)
-    index = pd.Index(r[:, 0])
-    if not index.is_unique:
+def _key_words(col: pa.ChunkedArray | pa.Array) -> list[np.ndarray] | None:
+    """The raw bytes of each UUID as unsigned 64-bit words, one (m, W) array per chunk: W = 2 for
+    16 bytes (PostgreSQL), 4 for 32 hex digits (SQLite). Nothing is decoded: the reader gives both
+    tables in the same form, so equal words are equal ids. None for any other form."""
+    out = []
+    for arr in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
+        if isinstance(arr.type, pa.BaseExtensionType):
+            arr = arr.storage
+        m = len(arr)
+        if arr.null_count:
+            return None
+        if m == 0:
+            continue
+        if pa.types.is_fixed_size_binary(arr.type) and arr.type.byte_width == 16:
+            raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)[16 * arr.offset:16 * (arr.offset + m)]
+        elif pa.types.is_string(arr.type):
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + m + 1]
+            if offsets[-1] - offsets[0] != 32 * m or np.any(np.diff(offsets) != 32):
+                return None
+            raw = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        else:
+            return None
+        out.append(raw.view(np.uint64).reshape(m, -1))
+    return out
+
+
+_MIX = np.array([1, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+
+
+def _hash_words(words: np.ndarray) -> np.ndarray:
+    h = words[:, 0].copy()
+    for k in range(1, words.shape[1]):
+        h ^= words[:, k] * _MIX[k]
+    return h
+
+
+def _match_rows(resp: list[np.ndarray], ans: list[np.ndarray], n_answers: int) -> np.ndarray | None:
+    """For each answer, the row of its response (-1: not loaded), or None if the ids cannot be
+    matched this way (then the caller falls back on Arrow's hash join of the texts).
+
+    Answers come in runs that share a response (a response's answers are written together), so
+    only the first answer of each run is looked up — in a hash table of the responses' ids, by a
+    64-bit mix of the id's words, then checked word by word: exact, whatever the mix.
+    """
+    if not ans:
+        return np.zeros(0, dtype=np.int64)
+    if not resp or resp[0].shape[1] != ans[0].shape[1]:
+        return None if resp else np.full(n_answers, -1, dtype=np.int64)
+    r_words = np.concatenate(resp) if len(resp) > 1 else resp[0]
+    index = pd.Index(_hash_words(r_words))
+    if not index.is_unique:  # two ids with the same 64-bit mix: astronomically rare
         return None
-    row = index.get_indexer(a[:, 0])
-    hit = row >= 0
-    hit[hit] = r[row[hit], 1] == a[hit, 1]
-    row[~hit] = -1
-    return row
+    starts, heads, base, previous = [], [], 0, None
+    for words in ans:  # run boundaries: a row whose id differs from the row before
+        new = np.empty(len(words), dtype=bool)
+        new[0] = previous is None or bool(np.any(words[0] != previous))
+        np.any(words[1:] != words[:-1], axis=1, out=new[1:])
+        local = np.flatnonzero(new)
+        starts.append(local + base)
+        heads.append(words[local])
+        base += len(words)
+        previous = words[-1]
+    starts_all = np.concatenate(starts)
+    head_words = np.concatenate(heads)
+    pos = index.get_indexer(_hash_words(head_words))
+    hit = pos >= 0
+    hit[hit] = np.all(r_words[pos[hit]] == head_words[hit], axis=1)
+    pos[~hit] = -1
+    return np.repeat(pos, np.diff(np.append(starts_all, n_answers)))
 
 
 def _categorical(ids: pa.ChunkedArray | pa.Array, labels: dict[int, tuple[str, int]]) -> pd.Categorical:
@@ -567,8 +624,9 @@ def _spread(positions: np.ndarray, n: int, values: pa.Array) -> pa.Array:
     return values.take(pa.array(take, mask=take < 0))
 
 
-def _build(questions: list[_Question], responses: pa.Table, answers: pa.Table, labels: Labels,
-           wave_ids: list[int]) -> pd.DataFrame:
+def _build(questions: list[_Question], data: dict, wave_ids: list[int]) -> pd.DataFrame:
+    """The frame from the reader's tables (popped from ``data`` so their memory goes early)."""
+    responses, answers, labels = data.pop("responses"), data.pop("answers"), data.pop("labels")
     n = responses.num_rows
     weight = _as(responses.column("weight"), pa.float64()).to_numpy(zero_copy_only=False)
     waves = {pk: (code, wave_ids.index(pk) if pk in wave_ids else len(wave_ids))
@@ -583,39 +641,45 @@ def _build(questions: list[_Question], responses: pa.Table, answers: pa.Table, l
 
     # answer -> (response row, question) as integer codes
     r_bytes = _uuid_bytes(responses.column("rid"))
-    a_bytes = _uuid_bytes(answers.column("rid")) if r_bytes is not None else None
-    row = _match_rows(r_bytes, a_bytes) if a_bytes is not None else None
-    del a_bytes
-    if r_bytes is not None:
-        columns["response_id"] = _uuid_strings(r_bytes)
-    else:  # ids that are not plain UUIDs (should not happen): text as it is
-        columns["response_id"] = _as(responses.column("rid"), pa.string()).to_pandas()
+    columns["response_id"] = (_uuid_strings(r_bytes) if r_bytes is not None  # else not UUIDs: as they are
+                              else _as(responses.column("rid"), pa.string()).to_pandas())
+    del r_bytes
+    r_words, a_words = _key_words(responses.column("rid")), _key_words(answers.column("rid"))
+    row = _match_rows(r_words, a_words, answers.num_rows) if r_words is not None and a_words is not None else None
+    del r_words, a_words
     if row is None:
         row = pc.index_in(answers.column("rid"), value_set=_plain(responses.column("rid")))
         row = row.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    del responses
     answers = answers.drop_columns(["rid"])
-    qid = answers.column("qid").to_numpy().astype(np.int64, copy=False)
+    qid = answers.column("qid").to_numpy()
     known = row >= 0
     if not known.all():  # answers of other waves, of partial responses, or outside the snapshot
         row, qid = row[known], qid[known]
         answers = answers.filter(pa.array(known))
-    by_id = {q.id: j for j, q in enumerate(questions)}
-    max_id = max(by_id, default=0)
-    lookup = np.full(max_id + 2, -1, dtype=np.int64)
-    lookup[list(by_id)] = list(by_id.values())
-    col = lookup[np.clip(qid, 0, max_id + 1)]
+    del known
+    ids = np.array([q.id for q in questions], dtype=np.int64)
+    lookup = np.full(int(max(ids.max(initial=0), qid.max(initial=0))) + 1, -1, dtype=np.int64)
+    lookup[ids] = np.arange(len(questions))
+    col = lookup[qid]  # the SQL asked only for these questions: every answer has a column
+    del qid
 
     numeric = [j for j, q in enumerate(questions) if q.type in NUMERIC_TYPES]
+    slot = np.full(len(questions), -1, dtype=np.int64)
     if numeric:
-        slot = np.full(len(questions), -1, dtype=np.int64)
         slot[numeric] = np.arange(len(numeric))
         value = answers.column("value").cast(pa.float64()).to_numpy()
         dense = np.full((len(numeric), n), np.nan)  # question-major: each column is contiguous
-        mask = col >= 0
-        s = slot[np.where(mask, col, 0)]
-        mask &= s >= 0
-        dense[s[mask], row[mask]] = value[mask]
-        del value, s, mask
+        target = slot[col]
+        if len(numeric) < len(questions):
+            keep = target >= 0
+            target, value, where = target[keep], value[keep], row[keep]
+        else:
+            where = row
+        target *= n
+        target += where
+        dense.ravel()[target] = value  # the scatter: one vectorised assignment
+        del value, target, where
     for j, q in enumerate(questions):
         if q.type in NUMERIC_TYPES:
             columns[q.code] = _score_column(dense[slot[j]], q.type in SCORE_TYPES)
@@ -681,7 +745,8 @@ def _empty_frame(questions: list[_Question]) -> pd.DataFrame:
     answers = pa.table({"rid": pa.array([], pa.string()), "qid": pa.array([], pa.int64()),
                         "value": pa.array([], pa.float64()), "text": pa.array([], pa.string()),
                         "codes": pa.array([], pa.string())})
-    return _build(questions, responses, answers, {"wave": {}, "category": {}, "channel": {}}, [])
+    return _build(questions, {"responses": responses, "answers": answers,
+                              "labels": {"wave": {}, "category": {}, "channel": {}}}, [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -754,6 +819,7 @@ def load(
         if reader == "adbc":
             raise RuntimeError(f"no ADBC driver can open the database {using!r} (in-memory SQLite?)")
         data, used = _read_django(plan, connection), "django"
-    frame = _build(qlist, *data, wave_ids)
+    data = dict(zip(("responses", "answers", "labels"), data))  # _build pops them: memory goes early
+    frame = _build(qlist, data, wave_ids)
     frame.attrs["reader"] = used
     return frame

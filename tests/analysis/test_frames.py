@@ -155,6 +155,8 @@ def test_questions_restrict_the_columns(data):
     assert len(frame) == 3
     with pytest.raises(KeyError, match="NOPE"):
         frames.load([data["wave"]], questions=["NOPE"])
+    only_responses = frames.load([data["wave"]], questions=[])
+    assert list(only_responses.columns) == frames.BASE_COLUMNS and len(only_responses) == 3
 
 
 @pytest.mark.django_db
@@ -278,6 +280,6 @@ def test_uuid_text_forms_are_decoded_without_a_loop():
         raw = frames._uuid_bytes(arr)
         assert frames._uuid_strings(raw).tolist() == expected
     assert frames._uuid_bytes(pa.array(["not-a-uuid"])) is None
-    rows = frames._match_rows(frames._uuid_bytes(pa.array([u.hex for u in ids[:3]])),
-                              frames._uuid_bytes(pa.array([ids[2].hex, ids[4].hex, ids[0].hex])))
+    rows = frames._match_rows(frames._key_words(pa.array([u.hex for u in ids[:3]])),
+                              frames._key_words(pa.array([ids[2].hex, ids[4].hex, ids[0].hex])), 3)
     assert rows.tolist() == [2, -1, 0]
