@@ -53,13 +53,15 @@ allBoxes => {
 class Site:
     """One browser context on the live server, with recorders and questionnaire helpers."""
 
-    def __init__(self, browser: Any, base_url: str, survey: Any, *, width: int = 1280, height: int = 900) -> None:
+    def __init__(self, browser: Any, base_url: str, survey: Any, *, width: int = 1280, height: int = 900,
+                 scale: float = 1) -> None:
         self.browser = browser
         self.base_url = base_url.rstrip("/")
         parts = urlsplit(self.base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.survey = survey
         self.size = {"width": width, "height": height}
+        self.scale = scale
         self.context = None
         self.new_context()
 
@@ -69,7 +71,7 @@ class Site:
         if self.context is not None:
             self.context.close()
         self.context = self.browser.new_context(base_url=self.base_url, locale="fr-FR", viewport=self.size,
-                                                 service_workers="block")
+                                                 device_scale_factor=self.scale, service_workers="block")
         self.context.set_default_timeout(15_000)
         self.requests: list[str] = []
         self.responses: list[tuple[str, int, bool]] = []
