@@ -492,3 +492,12 @@ def figure_json(fig: go.Figure, config: Mapping | None = None) -> dict:
 def table_records(table: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
     """Rows of ``table`` restricted to ``columns`` (helper for the text alternatives)."""
     return table[list(columns)].to_dict("records")
+
+
+# Formatting helpers shared with the pages' text alternatives (analysis.views): one formatting for
+# the chart, its hover text and its HTML table.
+label_of = _label
+ci_text = _ci_text
+caution = _caution
+is_missing = _is_missing
+is_french = _french

@@ -16,7 +16,6 @@ indicator exports are POST forms (CSRF-protected) and each one is audited.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Callable
@@ -26,7 +25,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -121,12 +120,12 @@ def _alt_rows(table: pd.DataFrame, dims: list[tuple[str, dict]], kind: str) -> t
         _("Valeur"), _("IC à 95 %"), _("n"), _("Remarque")]
     rows = []
     for rec in table.to_dict("records"):
-        line = [charts._label(labels, rec[col]) for col, (_title, labels) in dims]
+        line = [charts.label_of(labels, rec[col]) for col, (_title, labels) in dims]
         if bool(rec.get("suppressed", False)):
             line += [charts.SECRET(), "", "", _("secret statistique")]
         else:
-            line += [_fmt(rec.get("value"), kind), charts._ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
-                     charts.fmt_n(rec.get("n")), charts._caution(rec.get("low_precision", False))]
+            line += [_fmt(rec.get("value"), kind), charts.ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
+                     charts.fmt_n(rec.get("n")), charts.caution(rec.get("low_precision", False))]
         rows.append(line)
     return headers, rows
 
@@ -195,9 +194,9 @@ def overview(request: HttpRequest, d: Dashboard, f: Filters) -> HttpResponse:
     data = d.overview(f.waves)
     counts = {}
     for dim, labels in (("category", d.category_labels()), ("channel", d.channel_labels())):
-        found = {(None if charts._is_missing(rec[dim]) else rec[dim]): rec for rec in data["counts"][dim].to_dict("records")}
+        found = {(None if charts.is_missing(rec[dim]) else rec[dim]): rec for rec in data["counts"][dim].to_dict("records")}
         order = list(labels) + [code for code in found if code not in labels]
-        counts[dim] = [{"label": charts._label(labels, code),
+        counts[dim] = [{"label": charts.label_of(labels, code),
                         "n": None if bool(found[code].get("suppressed", False)) else found[code]["n"]}
                        for code in order if code in found]
     tracking = [wave_tracking(w) for w in d.waves if w.code in f.waves]
@@ -355,10 +354,10 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
         p_adj = rec.get("p_adjusted")
         c_rows.append([
             f"{wave_labels.get(rec['wave_a'], rec['wave_a'])} → {wave_labels.get(rec['wave_b'], rec['wave_b'])}",
-            charts._label(ch_labels, rec["channel"]),
+            charts.label_of(ch_labels, rec["channel"]),
             charts.SECRET() if hidden else _signed(rec.get("diff"), unit),
-            "" if hidden else charts._ci_text(rec.get("ci_low"), rec.get("ci_high"), unit),
-            "" if hidden or charts._is_missing(p_adj) else f"{p_adj:.3f}".replace(".", ",") if charts._french()
+            "" if hidden else charts.ci_text(rec.get("ci_low"), rec.get("ci_high"), unit),
+            "" if hidden or charts.is_missing(p_adj) else f"{p_adj:.3f}".replace(".", ",") if charts.is_french()
             else f"{p_adj:.3f}",
             _("oui") if bool(rec.get("significant")) else _("non"),
         ])
@@ -367,7 +366,7 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
 
 
 def _signed(value, unit: str) -> str:
-    if charts._is_missing(value):
+    if charts.is_missing(value):
         return "–"
     text = charts.fmt_value(value, unit)
     return ("+" + text) if unit == "mean" and float(value) > 0 else text
@@ -426,7 +425,7 @@ def question_blocks(d: Dashboard, f: Filters, code: str) -> list[Block]:
             continue
         shares = {int(r["code"]): r["share"] for r in part.to_dict("records")}
         rows.append([label] + [charts.fmt_value(100 * shares[v], "share") if v in shares
-                               and not charts._is_missing(shares[v]) else "–" for v in code_labels]
+                               and not charts.is_missing(shares[v]) else "–" for v in code_labels]
                     + [charts.fmt_n(part["n_cell"].iloc[0])])
     return [Block("distribution", title, table, lambda: charts.stacked_distribution(
         dist, by="category", labels=cat_labels, code_labels=code_labels, title=title, total=total,
@@ -588,10 +587,10 @@ def indicator_tables(d: Dashboard, f: Filters) -> dict[str, pd.DataFrame]:
         t = d.table(name, f.waves, f.min_cell, weight).copy()
         if "channel" in t.columns:
             t.insert(t.columns.get_loc("channel") + 1, "channel_label",
-                     [charts._label(ch, v) for v in t["channel"].astype(object)])
+                     [charts.label_of(ch, v) for v in t["channel"].astype(object)])
         if "category" in t.columns:
             t.insert(t.columns.get_loc("category") + 1, "category_label",
-                     [charts._label(cat, v) for v in t["category"].astype(object)])
+                     [charts.label_of(cat, v) for v in t["category"].astype(object)])
         out[name] = t
     exports.ensure_no_hidden_values(out.values())
     return out

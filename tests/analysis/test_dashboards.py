@@ -15,7 +15,6 @@ from django.test import Client
 from django.urls import reverse
 
 from analysis import indicators, selectors
-from surveys.models import AuditLog
 from tests import factories
 from tests.analysis.dashboard_data import (
     SMALL_CELL, SMALL_MEAN, SMALL_MEAN_STRINGS, add_wave, ensure_frames, locmem_cache, respond, seed,

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from analysis import exports
-from analysis.selectors import Dashboard, load_frame
+from analysis.selectors import Dashboard
 from analysis.views import microdata_for
 from surveys.models import AuditLog, Participant, UserCategory
 from tests import factories
