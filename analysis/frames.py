@@ -55,10 +55,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import numpy as np
@@ -182,10 +183,25 @@ class _Plan:
     question_ids: list[int]
     text_ids: list[int]  # questions read from Answer.text
     has_json: bool  # some questions read from Answer.codes
+    keys_table: str | None = None  # when set, the lists above are read from this (temporary) table
+
+    def members(self, kind: str) -> tuple[str, list]:
+        """The inside of ``IN (...)`` for one list: placeholders and their values, or a subquery on
+        the keys table (whose rows were inserted with bound parameters)."""
+        values = {"wave": self.wave_ids, "status": self.statuses, "question": self.question_ids,
+                  "text": self.text_ids}[kind]
+        if self.keys_table:
+            return f"SELECT {'code' if kind == 'status' else 'id'} FROM {self.keys_table} WHERE kind = '{kind}'", []
+        return _in(values), list(values)
+
+    def key_rows(self) -> list[tuple[str, int | None, str | None]]:
+        return ([("wave", i, None) for i in self.wave_ids] + [("status", None, s) for s in self.statuses]
+                + [("question", i, None) for i in self.question_ids] + [("text", i, None) for i in self.text_ids])
 
     def response_filter(self) -> tuple[str, list]:
-        return (f"r.wave_id IN ({_in(self.wave_ids)}) AND r.status IN ({_in(self.statuses)})",
-                [*self.wave_ids, *self.statuses])
+        waves, wparams = self.members("wave")
+        statuses, sparams = self.members("status")
+        return f"r.wave_id IN ({waves}) AND r.status IN ({statuses})", [*wparams, *sparams]
 
     def answer_columns(self) -> tuple[str, list]:
         """value, text and codes of an answer, each missing when "don't know" (and text when empty,
@@ -193,9 +209,9 @@ class _Plan:
         cols = ["CASE WHEN a.dont_know THEN NULL ELSE a.value END AS value"]
         params: list = []
         if self.text_ids:
-            cols.append(f"CASE WHEN a.dont_know OR a.text = '' OR a.question_id NOT IN ({_in(self.text_ids)}) "
+            texts, params = self.members("text")
+            cols.append(f"CASE WHEN a.dont_know OR a.text = '' OR a.question_id NOT IN ({texts}) "
                         "THEN NULL ELSE a.text END AS text")
-            params += self.text_ids
         if self.has_json:
             cols.append("CASE WHEN a.dont_know THEN NULL ELSE a.codes END AS codes")
         return ", ".join(cols), params
@@ -222,9 +238,10 @@ def _answers_sql(plan: _Plan, names: dict, sqlite: bool) -> tuple[str, list]:
     SQLite from walking the question index (one random row fetch per answer).
     """
     cols, col_params = plan.answer_columns()
+    questions, qparams = plan.members("question")
     sql = (f"SELECT a.response_id AS rid, a.question_id AS qid, {cols} FROM {names['answer']} a"
-           f"{' NOT INDEXED' if sqlite else ''} WHERE a.question_id IN ({_in(plan.question_ids)})")
-    return sql, [*col_params, *plan.question_ids]
+           f"{' NOT INDEXED' if sqlite else ''} WHERE a.question_id IN ({questions})")
+    return sql, [*col_params, *qparams]
 
 
 def _joined_sql(plan: _Plan, names: dict) -> tuple[str, list]:
@@ -330,8 +347,8 @@ def _adbc_connect(connection):
     vendor = connection.vendor
     settings = connection.settings_dict
     if vendor == "sqlite":
-        if connection.is_in_memory_db():
-            return None  # a second connection would see another, empty database
+        if connection.is_in_memory_db() or not os.path.isfile(str(settings["NAME"])):
+            return None  # a second connection would see another (or a new, empty) database
         import adbc_driver_sqlite.dbapi as adbc_sqlite
 
         return adbc_sqlite.connect(str(settings["NAME"]))
@@ -383,6 +400,8 @@ def _read_adbc(plan: _Plan, connection, using: str) -> tuple[pa.Table, pa.Table,
         return None
     names = _names(connection)
     sqlite = connection.vendor == "sqlite"
+    if not sqlite:
+        plan = replace(plan, keys_table="ecoute_frames_keys")
     rsql, rparams = _responses_sql(plan, names, sqlite)
     asql, aparams = _answers_sql(plan, names, sqlite)
     try:
@@ -396,7 +415,15 @@ def _read_adbc(plan: _Plan, connection, using: str) -> tuple[pa.Table, pa.Table,
                 style = "qmark"
                 cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
             else:
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                # The big statements run without bound parameters, so the driver streams them with
+                # binary COPY (a prepared statement's row-by-row results are a third slower): their
+                # values sit in a temporary table, filled by a parameterised INSERT.
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cur.execute(f"CREATE TEMPORARY TABLE {plan.keys_table} (kind text NOT NULL, id bigint, code text) "
+                            "ON COMMIT DROP")
+                cur.executemany(f"INSERT INTO {plan.keys_table} (kind, id, code) VALUES ($1, $2, $3)",
+                                plan.key_rows())
+                cur.execute(f"ANALYZE {plan.keys_table}")
                 style = "numeric"
             cur.execute(_paramstyle(rsql, style), rparams)
             responses = cur.fetch_arrow_table()
