@@ -60,7 +60,8 @@ def core(n: int) -> list[dict]:
     for m in _CORE_LINE.finditer(tee.copy.getvalue()):
         target = CORE_TARGETS.get(m["name"])
         seconds = float(m["s"])
-        records.append({"name": m["name"], "seconds": seconds, "peak_mb": float(m["mb"]) if m["mb"] else None,
+        records.append({"name": m["name"], "seconds": seconds, "cpu_s": float(m["cpu"]),
+                        "peak_mb": float(m["mb"]) if m["mb"] else None,
                         "rows": n, "target": f"<= {target:g} s" if target else "", "ok": None if target is None
                         else seconds <= target, "peak_kind": "traced"})
     if not records:
@@ -97,16 +98,16 @@ def _fmt(value, spec: str) -> str:
 
 
 def summary(records: list[dict]) -> str:
-    header = ("name", "seconds", "peak MB", "rows/s", "target", "OK/MISS")
+    header = ("name", "seconds", "cpu s", "peak MB", "rows/s", "target", "OK/MISS")
     rows = []
     for r in records:
         seconds, rows_n = r.get("seconds"), r.get("rows")
         rate = rows_n / seconds if seconds and rows_n else None
         status = r.get("status") or {True: "OK", False: "MISS", None: ""}[r.get("ok")]
-        rows.append((r["name"], _fmt(seconds, ".3f"), _fmt(r.get("peak_mb"), ".0f"),
+        rows.append((r["name"], _fmt(seconds, ".3f"), _fmt(r.get("cpu_s"), ".2f"), _fmt(r.get("peak_mb"), ".0f"),
                      _fmt(rate, ",.0f"), r.get("target", "") + (f" - {r['note']}" if r.get("note") else ""), status))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) if i in (0, 4, 5) else str(c).rjust(w)  # noqa: E731
+    line = lambda cells: "  ".join(str(c).ljust(w) if i in (0, 5, 6) else str(c).rjust(w)  # noqa: E731
                                    for i, (c, w) in enumerate(zip(cells, widths)))
     out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
     return "\n".join(out)
@@ -135,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             records.append({"name": f"{name} bench", "seconds": None, "target": "", "status": "ERROR",
                             "note": f"{exc.__class__.__name__}: {exc}"[:120]})
-    print(f"\n=== summary (n = {n:,} responses; rows/s counts answer rows for the loaders; "
-          f"peak MB is ru_maxrss of the loader's process, tracemalloc's peak for the core) ===")
+    print(f"\n=== summary (n = {n:,} responses; seconds: wall clock, best run; cpu s: this process's CPU "
+          f"time (the database server's not counted); rows/s counts answer rows for the loaders; peak MB: "
+          f"ru_maxrss of the loader's process, tracemalloc's peak for the core) ===")
     print(summary(records))
     print(f"total {time.perf_counter() - started:.0f} s")
     return 1 if any(r.get("status") == "ERROR" for r in records) else 0

@@ -467,10 +467,11 @@ def run(n: int | None = None, repeat: int = 2, dbs: tuple[str, ...] = ("sqlite",
                       f"{slow['seconds']:.1f} s (CPU {slow['cpu_s']:.1f} s), ru_maxrss {slow['rss_mb']:.0f} MiB; "
                       f"frames.load on the same: {slow['load_s']:.2f} s -> {ratio:.0f}x faster")
                 records.append({"name": f"naive ORM+pivot {label} ({scope})", "seconds": slow["seconds"],
-                                "peak_mb": slow["rss_mb"], "rows": answers,
+                                "cpu_s": slow["cpu_s"], "peak_mb": slow["rss_mb"], "rows": answers,
                                 "target": f"reference: frames.load {slow['load_s']:.2f} s, {ratio:.0f}x faster",
                                 "ok": None})
-            records.append({"name": f"bench data {label} (generate)", "seconds": gen["seconds"], "peak_mb": gen["rss_mb"],
+            records.append({"name": f"bench data {label} (generate)", "seconds": gen["seconds"],
+                            "cpu_s": gen["cpu_s"], "peak_mb": gen["rss_mb"],
                             "rows": gen["answers"], "target": "information", "ok": None})
         finally:
             cleanup()
