@@ -75,6 +75,10 @@ YES_NO = {0: "Non", 1: "Oui"}
 STATA_RESERVED = frozenset("""_all _b byte _coef _cons double float if in int long _n _N _pi _pred
 _rc _skip strL using with""".split()) | {f"str{i}" for i in range(1, 2046)}
 
+class TooManyRows(ValueError):
+    """The data does not fit the format (XLSX holds at most 1,048,576 rows)."""
+
+
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -114,11 +118,13 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 
 def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     """An XLSX workbook, one sheet per frame (neutralised text cells)."""
+    for df in sheets.values():
+        if len(df) > XLSX_MAX_ROWS:
+            raise TooManyRows(f"{len(df)} lignes : plus que ce qu'un fichier XLSX peut contenir "
+                              f"({XLSX_MAX_ROWS}) ; choisissez CSV, Parquet, SPSS ou Stata.")
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, df in sheets.items():
-            if len(df) > XLSX_MAX_ROWS:
-                raise ValueError(f"sheet {name!r}: {len(df)} rows, more than XLSX allows ({XLSX_MAX_ROWS})")
             neutralise_frame(df, xlsx=True).to_excel(writer, sheet_name=name[:31], index=False)
     return buf.getvalue()
 

@@ -545,7 +545,10 @@ def _export(request: HttpRequest, d: Dashboard) -> HttpResponse:
         if not may_export_microdata(request.user):
             raise PermissionDenied
         md = microdata_for(d, f.waves)
-        content = exports.render_microdata(md, fmt)
+        try:
+            content = exports.render_microdata(md, fmt)
+        except exports.TooManyRows as exc:
+            return bad_request(request, str(exc))
         audit(request.user, "export", f"survey:{d.survey.slug}", kind="microdata", format=fmt, rows=md.rows,
               waves=list(f.waves))
     elif what == "indicateurs":

@@ -337,6 +337,15 @@ def test_indicator_export_neutralises_formula_labels(seeded):
     assert "'=cmd|' /C calc'!A0" in {c.value for c in cells}
 
 
+def test_xlsx_refuses_more_rows_than_a_sheet_holds(seeded, monkeypatch):
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    with pytest.raises(exports.TooManyRows):
+        exports.render_microdata(md(seeded), "xlsx")
+    resp = post_export(analyst_client(seeded), seeded, type="microdonnees", format="xlsx")
+    assert resp.status_code == 400 and "CSV" in resp.content.decode()
+    assert not AuditLog.objects.filter(action="export").exists()
+
+
 def test_ensure_no_hidden_values_guard():
     ok = pd.DataFrame({"value": [np.nan, 3.0], "suppressed": [True, False]})
     exports.ensure_no_hidden_values([ok])

@@ -39,7 +39,10 @@ class Command(BaseCommand):
         waves = tuple(options["wave"] or codes)
         md = microdata_for(d, waves)
         fmt = options["format"]
-        content = exports.render_microdata(md, fmt)
+        try:
+            content = exports.render_microdata(md, fmt)
+        except exports.TooManyRows as exc:
+            raise CommandError(str(exc)) from exc
         if options["output"]:
             with open(options["output"], "wb") as fh:
                 fh.write(content)
