@@ -40,7 +40,9 @@ MAX_PAGE = 100_000
 
 MULTI = {"vague", "categorie", "canal"}
 
-#: parameters each page accepts (anything else → 400)
+#: parameters each page accepts (anything else → 400). The trends page takes no category filter:
+#: its lines are the channel page's per-wave margins over *all* categories, and a line for a subset
+#: of categories would be a new sub-total (a differencing risk); the overview shows counts only.
 PAGE_PARAMS: dict[str, frozenset[str]] = {
     "overview": frozenset({"vague"}),
     "channels": frozenset({"vague", "categorie", "canal", "pondere", "seuil", "indicateur"}),
