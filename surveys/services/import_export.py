@@ -212,7 +212,7 @@ def survey_export(survey: Survey) -> dict[str, Any]:
                 "title": _text(s, "title"),
                 "intro": _text(s, "intro"),
                 "categories": _codes(list(s.categories.all())),
-                "condition": s.condition,
+                "condition": canonical_condition(s.condition),
                 "questions": [_question_export(q) for q in s.questions.all()],
             }
             for s in sections
@@ -230,7 +230,7 @@ def _question_export(q: Question) -> dict[str, Any]:
         "allow_dont_know": q.allow_dont_know,
         "categories": _codes(list(q.categories.all())),
         "channel": q.channel.code if q.channel else None,
-        "condition": q.condition,
+        "condition": canonical_condition(q.condition),
         "min_value": _number(q.min_value),
         "max_value": _number(q.max_value),
         "max_length": q.max_length,
@@ -670,6 +670,21 @@ class _Validator:
                     self.error(f"{path}.in[{i}]", f'"{wanted}" is not a score of {code} ({low} to {high})')
         elif qtype not in NUMERIC_FOR_CONDITIONS:
             self.error(f"{path}.op", f'comparing needs a numeric question; {code} is a {qtype} question (use "in")')
+
+
+CONDITION_KEY_ORDER = ("all", "any", "question", "in", "op", "value")
+
+
+def canonical_condition(condition: Any) -> Any:
+    """A condition with its keys in one fixed order: PostgreSQL's jsonb reorders keys, SQLite keeps
+    them as written, and an export must read the same whatever the database."""
+    if isinstance(condition, Mapping):
+        ordered = {k: canonical_condition(condition[k]) for k in CONDITION_KEY_ORDER if k in condition}
+        ordered.update({k: canonical_condition(v) for k, v in condition.items() if k not in ordered})
+        return ordered
+    if isinstance(condition, list):
+        return [canonical_condition(c) for c in condition]
+    return condition
 
 
 def _unhashable_op(condition: Any, path: str) -> str | None:
