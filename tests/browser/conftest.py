@@ -79,7 +79,7 @@ def live_server(request, django_db_setup) -> Iterator:
 
     addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
     server = LiveServer(addr, start=False)
-    if server.thread.connections_override or os.environ.get("ECOUTE_SERIAL_LIVE_SERVER"):
+    if server.thread.connections_override:
         threaded = server.thread
         server.thread = SerialLiveServerThread(threaded.host, threaded.static_handler,
                                                connections_override=threaded.connections_override,

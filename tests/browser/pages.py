@@ -4,10 +4,18 @@ Adding a page is one line in `PAGES`:
 
     Page("analysis-index", "/analyse/", respondent=False, login="analyst"),
 
-`reach` is a path, or a function that takes the `Site` (browser + helpers) and leaves the browser
-on the page. `Steps(category)` walks a whole questionnaire and yields every step it shows.
+`reach` is a path (`{slug}` is the survey's slug, `{question}` the code of its first satisfaction
+question), or a function that takes the `Site` (browser + helpers) and leaves the browser on the
+page. `Steps(category)` walks a whole questionnaire and yields every step it shows.
 Flags: `respondent` (320 px reflow applies), `error` (a failed form: RGAA 11.10/11.11 apply),
-`login` (log in first as a staff role), `status` (expected HTTP status of the document).
+`login` (log in first as a staff role: analyst, designer, admin), `status` (expected HTTP status of
+the document), `cookies_allowed` (beyond sessionid/csrftoken).
+
+A page that fails today and is someone else's to fix goes in `KNOWN_PROBLEMS` (strict xfail).
+
+Every page is checked by tests/browser/test_pages.py: axe-core (WCAG 2.1 A/AA), our RGAA 11 form
+checks, 320 px reflow (respondent pages), own origin and two cookies, console errors, and the Nu
+HTML Checker on the HTML the server sent.
 """
 
 from __future__ import annotations
