@@ -445,7 +445,7 @@ class Response(models.Model):
     class Meta:
         verbose_name = _("réponse")
         verbose_name_plural = _("réponses")
-        indexes = [models.Index(fields=["wave", "status"])]
+        indexes = [models.Index(fields=["wave", "status", "submitted_at"], name="response_wave_status_submit")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="partial") | Q(submitted_at__isnull=False), name="complete_response_has_submit_time"
