@@ -12,18 +12,23 @@ The frame is what every pure function of :mod:`analysis.indicators`, :mod:`~anal
 ``category``           user-category code (Categorical, in the categories' display order)
 ``channel``            contact-channel code (Categorical; missing when the response has none)
 ``weight``             float64 (1.0 unless weights were set)
-``CODE``               satisfaction / scale / nps: ``Int8`` (the scale's integer codes, exact);
-                       number: ``float64``; single choice: Categorical of choice codes; text:
-                       ``str`` (the free text)
+``CODE``               satisfaction / scale / nps: ``float32`` (the scale's integer codes, exactly;
+                       NaN = missing); number: ``float64``; single choice: Categorical of choice
+                       codes; text: ``str`` (the free text)
 ``CODE__choice``       multiple choice: one nullable ``boolean`` column per choice (True = ticked;
                        missing when the respondent did not answer the question at all)
-``CODE__item``         matrix: one ``Int8`` column per item (1–5)
+``CODE__item``         matrix: one ``float32`` column per item (1–5)
 =====================  ====================================================================
 
-A missing answer — skipped, not shown, or "don't know / not applicable" — is missing (``<NA>`` /
-``NaN``), never a code, so each indicator counts only the responses that answered. A score column
-that holds something other than small integers (say an imported 3.5) is given as ``float64``
-rather than rounded: the dtype is compact only when that is exact.
+A missing answer — skipped, not shown, or "don't know / not applicable" — is missing (``NaN`` /
+``<NA>``), never a code, so each indicator counts only the responses that answered.
+
+Why ``float32`` for scores rather than ``Int8``: both hold the codes 0–10 exactly, but the
+indicators compute in float64 with NaN for missing, and reading a masked ``Int8`` column costs
+them more than a cast (the channel × category table at a million responses: 0.37 s from
+``Int8`` against 0.22 s from floats, ``bench/bench_indicators_core.py``); ``float32`` is still
+half of float64. A score column that holds something other than integers (say an imported 3.5)
+is given as ``float64`` rather than rounded to float32: the dtype is compact only when exact.
 
 How it reads (the expensive part is ten million answer rows at a million responses):
 
@@ -631,17 +636,13 @@ def _categorical(ids: pa.ChunkedArray | pa.Array, labels: dict[int, tuple[str, i
     return pd.Categorical.from_codes(codes, categories=categories)
 
 
-def _score_column(values: np.ndarray, integral_scale: bool) -> pd.api.extensions.ExtensionArray | np.ndarray:
-    """Int8 with a mask when every answer is a small integer (exact); float64 otherwise."""
-    if not integral_scale:
-        return values.copy()  # not a view: the dense block it comes from can be freed
-    present = ~np.isnan(values)
-    v = values[present]
-    if v.size and (np.any(v != np.rint(v)) or v.min() < -128 or v.max() > 127):
-        return values.copy()
-    ints = np.zeros(values.shape, dtype=np.int8)
-    ints[present] = v.astype(np.int8)
-    return pd.arrays.IntegerArray(ints, ~present)
+def _score_column(values: np.ndarray, integral_scale: bool) -> np.ndarray:
+    """float32 when every answer is an integer of a scale (exact in float32); float64 otherwise."""
+    present = values[~np.isnan(values)]
+    if integral_scale and not (present.size and (np.any(present != np.rint(present))
+                                                 or np.abs(present).max() > 2**24)):
+        return values.astype(np.float32)
+    return values.copy()  # not a view: the dense block it comes from can be freed
 
 
 def _spread(positions: np.ndarray, n: int, values: pa.Array) -> pa.Array:

@@ -116,7 +116,7 @@ def test_dtypes_are_compact_and_honest(data):
     assert dtypes["weight"] == "float64"
     for col in ("SAT_OVERALL", "NPS", "SAT_WEB", "SAT_MICRO", "EMBARGO", "WEB_MATRIX__find",
                 "WEB_MATRIX__understand"):
-        assert dtypes[col] == "Int8", col
+        assert dtypes[col] == "float32", col  # the integer codes, exactly
     assert dtypes["USED__web"] == dtypes["USED__contact"] == "boolean"
     assert dtypes["VISITS"] == "float64"  # a number is not a score: no rounding
     assert dtypes["WHY"] == dtypes["SUGG"] == "str"
@@ -185,7 +185,7 @@ def test_a_non_integer_score_stays_float(survey, data):
     frame = frames.load([data["wave"]])
     assert frame["SAT_OVERALL"].dtype == np.float64
     assert sorted(frame["SAT_OVERALL"].dropna().tolist()) == [2.0, 3.0, 3.5, 5.0]
-    assert frame["NPS"].dtype == "Int8"
+    assert frame["NPS"].dtype == np.float32
 
 
 @pytest.mark.django_db

@@ -4,8 +4,9 @@ Writes a survey's complete responses as the CSV that ``python -m analysis indica
 ``analysis/cli.py`` and ``methodology.md``, "Command line"): one row per response, columns
 ``response_id, wave, category, channel, weight``, then one column per question code — exactly the
 columns of :func:`analysis.frames.load`: a multiple-choice question gives one 0/1 column per
-choice (``CODE__choice``), a matrix one column per item (``CODE__item``). An empty cell is a
-missing answer (skipped, not shown, "don't know").
+choice (``CODE__choice``), a matrix one column per item (``CODE__item``); whole numbers are
+written without a decimal point (a score 4, not 4.0). An empty cell is a missing answer
+(skipped, not shown, "don't know").
 
 Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or carriage
 return) are prefixed with ``'`` — in text columns only: numbers, negative ones included, are
@@ -26,13 +27,22 @@ from analysis.exports import FORMULA_START
 from surveys.models import Survey, audit
 
 
+def _integral(s: pd.Series) -> bool:
+    values = s.to_numpy(dtype="float64", na_value=float("nan"))
+    present = values[~pd.isna(values)]
+    return bool((present == present.round()).all()) and (present.size == 0 or abs(present).max() < 2**53)
+
+
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The loader's frame as CSV cells: booleans as 0/1, text neutralised, rows sorted."""
+    """The loader's frame as CSV cells: booleans as 0/1, whole numbers without ".0", text
+    neutralised, rows sorted."""
     out = {}
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_bool_dtype(s.dtype):
             out[col] = s.astype("Int8")
+        elif col != "weight" and pd.api.types.is_float_dtype(s.dtype) and _integral(s):
+            out[col] = s.astype("Int64")  # scores as 4, not 4.0
         elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
             text = s.astype("str")
             risky = text.str.startswith(FORMULA_START, na=False)
