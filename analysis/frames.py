@@ -61,9 +61,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
@@ -223,7 +225,6 @@ class _Plan:
 
 
 _RESPONSE_COLUMNS = ["rid", "wave_id", "category_id", "channel_id", "weight"]
-_LABEL_COLUMNS = ["wave_code", "category_code", "category_order", "channel_code", "channel_order"]
 
 
 def _responses_sql(plan: _Plan, names: dict, sqlite: bool) -> tuple[str, list]:
@@ -281,7 +282,7 @@ def _answer_names(plan: _Plan) -> list[str]:
     return ["rid", "qid", "value"] + (["text"] if plan.text_ids else []) + (["codes"] if plan.has_json else [])
 
 
-def _read_django(plan: _Plan, connection) -> tuple[pa.Table, pa.Table, Labels]:
+def _read_django(plan: _Plan, connection, build: Callable) -> pd.DataFrame:
     """ONE query through Django's cursor (counted by assertNumQueries, sees the open transaction)."""
     sql, params = _joined_sql(plan, _names(connection))
     with connection.cursor() as cursor:
@@ -321,7 +322,7 @@ def _read_django(plan: _Plan, connection) -> tuple[pa.Table, pa.Table, Labels]:
     if plan.has_json:  # a jsonb may come back parsed: back to JSON text
         data["codes"] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v)
                                   for v in cols[names.index("codes")]], pa.string())
-    return responses, pa.table(data), labels
+    return build(responses, labels, pa.table(data).to_batches())
 
 
 def _read_labels(using: str, wave_ids: list[int]) -> Labels:
@@ -392,14 +393,16 @@ def _paramstyle(sql: str, style: str) -> str:
     return _PARAM.sub(lambda m: f"${next(counter)}" if m.group(1) == "s" else "%", sql)
 
 
-def _sqlite_typed(sql: str, sentinel: list[str]) -> str:
+def _sqlite_typed(sql: str, names: list[str], sentinel: list[str]) -> str:
     """Put one typed row first: ADBC's SQLite driver infers each column's type from the first
     batch, and a column that starts with NULLs would be taken for an integer."""
-    return f"SELECT {', '.join(sentinel)} UNION ALL {sql}"
+    first = ", ".join(f"{value} AS {name}" for value, name in zip(sentinel, names))
+    return f"SELECT {first} UNION ALL {sql}"
 
 
-def _read_adbc(plan: _Plan, connection, using: str) -> tuple[pa.Table, pa.Table, Labels] | None:
-    """Two statements on an ADBC connection to the same database, in one read-only snapshot."""
+def _read_adbc(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
+    """Two statements on an ADBC connection to the same database, in one snapshot; the answers
+    are handed to ``build`` batch by batch while the next ones are being read."""
     conn = _adbc_connect(connection)
     if conn is None:
         return None
@@ -409,14 +412,17 @@ def _read_adbc(plan: _Plan, connection, using: str) -> tuple[pa.Table, pa.Table,
         plan = replace(plan, keys_table="ecoute_frames_keys")
     rsql, rparams = _responses_sql(plan, names, sqlite)
     asql, aparams = _answers_sql(plan, names, sqlite)
+    labels = _read_labels(using, plan.wave_ids)
+    prefetch = None
     try:
         cur = conn.cursor()
         try:
             if sqlite:
                 # rid '' marks a typed first row (dropped below); both reads share one snapshot
                 # because the DB-API connection is not in autocommit mode (one read transaction).
-                rsql = _sqlite_typed(rsql, ["''", "0", "0", "0", "0.5"])
-                asql = _sqlite_typed(asql, ["''", "-1", "0.5"] + ["''"] * (bool(plan.text_ids) + plan.has_json))
+                rsql = _sqlite_typed(rsql, _RESPONSE_COLUMNS, ["''", "0", "0", "0", "0.5"])
+                asql = _sqlite_typed(asql, _answer_names(plan),
+                                     ["''", "-1", "0.5"] + ["''"] * (bool(plan.text_ids) + plan.has_json))
                 style = "qmark"
                 cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
             else:
@@ -431,37 +437,78 @@ def _read_adbc(plan: _Plan, connection, using: str) -> tuple[pa.Table, pa.Table,
                 cur.execute(f"ANALYZE {plan.keys_table}")
                 style = "numeric"
             cur.execute(_paramstyle(rsql, style), rparams)
-            responses = cur.fetch_arrow_table()
-            answers = None
+            responses = cur.fetch_arrow_table().rename_columns(_RESPONSE_COLUMNS)
+            if sqlite:
+                responses = _drop_sentinel(responses)
+            batches: Iterable[pa.RecordBatch] = []
             if plan.question_ids:
                 cur.execute(_paramstyle(asql, style), aparams)
-                answers = cur.fetch_arrow_table()
+                prefetch = _Prefetch(cur.fetch_record_batch())
+                batches = (_drop_sentinel(b) for b in prefetch) if sqlite else prefetch
+            return build(responses, labels, batches)
         finally:
+            if prefetch is not None:
+                prefetch.close()
             cur.close()
             conn.rollback()
     finally:
         conn.close()
-    responses = responses.rename_columns(_RESPONSE_COLUMNS)
-    answers = _empty_answers(plan) if answers is None else answers.rename_columns(_answer_names(plan))
-    if sqlite:
-        responses, answers = _drop_sentinel(responses), _drop_sentinel(answers)
-    return responses, answers, _read_labels(using, plan.wave_ids)
 
 
-def _empty_answers(plan: _Plan) -> pa.Table:
-    data = {"rid": pa.array([], pa.string()), "qid": pa.array([], pa.int64()), "value": pa.array([], pa.float64())}
-    if plan.text_ids:
-        data["text"] = pa.array([], pa.string())
-    if plan.has_json:
-        data["codes"] = pa.array([], pa.string())
-    return pa.table(data)
+class _Prefetch:
+    """The batches of ``reader``, read ahead by a thread started at once: the driver fetches and
+    converts the next batches (in C, without the GIL) while the caller is busy — first with the
+    responses, then placing each batch. ``close()`` stops the thread (idempotent)."""
+
+    _END = object()
+
+    def __init__(self, reader: Iterable[pa.RecordBatch], depth: int = 16) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._reader = reader
+        self._thread = threading.Thread(target=self._pump, name="frames-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _pump(self) -> None:
+        try:
+            for batch in self._reader:
+                if not self._put(batch):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            self._put(exc)
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
-def _drop_sentinel(table: pa.Table) -> pa.Table:
+def _drop_sentinel(table):
+    """The table or batch without the typed first row (rid '') of :func:`_sqlite_typed`."""
     rid = table.column("rid")
-    if len(rid) and rid[0].as_py() == "":
+    if len(rid) == 0:
+        return table
+    if rid[0].as_py() == "":
         return table.slice(1)
-    return table.filter(pc.not_equal(rid, ""))
+    return table.filter(pc.not_equal(rid, "")) if table.num_rows and pc.any(pc.equal(rid, "")).as_py() else table
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,41 +629,6 @@ def _hash_words(words: np.ndarray) -> np.ndarray:
     return h
 
 
-def _match_rows(resp: list[np.ndarray], ans: list[np.ndarray], n_answers: int) -> np.ndarray | None:
-    """For each answer, the row of its response (-1: not loaded), or None if the ids cannot be
-    matched this way (then the caller falls back on Arrow's hash join of the texts).
-
-    Answers come in runs that share a response (a response's answers are written together), so
-    only the first answer of each run is looked up — in a hash table of the responses' ids, by a
-    64-bit mix of the id's words, then checked word by word: exact, whatever the mix.
-    """
-    if not ans:
-        return np.zeros(0, dtype=np.int64)
-    if not resp or resp[0].shape[1] != ans[0].shape[1]:
-        return None if resp else np.full(n_answers, -1, dtype=np.int64)
-    r_words = np.concatenate(resp) if len(resp) > 1 else resp[0]
-    index = pd.Index(_hash_words(r_words))
-    if not index.is_unique:  # two ids with the same 64-bit mix: astronomically rare
-        return None
-    starts, heads, base, previous = [], [], 0, None
-    for words in ans:  # run boundaries: a row whose id differs from the row before
-        new = np.empty(len(words), dtype=bool)
-        new[0] = previous is None or bool(np.any(words[0] != previous))
-        np.any(words[1:] != words[:-1], axis=1, out=new[1:])
-        local = np.flatnonzero(new)
-        starts.append(local + base)
-        heads.append(words[local])
-        base += len(words)
-        previous = words[-1]
-    starts_all = np.concatenate(starts)
-    head_words = np.concatenate(heads)
-    pos = index.get_indexer(_hash_words(head_words))
-    hit = pos >= 0
-    hit[hit] = np.all(r_words[pos[hit]] == head_words[hit], axis=1)
-    pos[~hit] = -1
-    return np.repeat(pos, np.diff(np.append(starts_all, n_answers)))
-
-
 def _categorical(ids: pa.ChunkedArray | pa.Array, labels: dict[int, tuple[str, int]]) -> pd.Categorical:
     """Foreign-key ids as a Categorical of codes, categories (the observed ones) in display order."""
     arr = _as(ids, pa.int64())
@@ -652,99 +664,146 @@ def _spread(positions: np.ndarray, n: int, values: pa.Array) -> pa.Array:
     return values.take(pa.array(take, mask=take < 0))
 
 
-def _build(questions: list[_Question], data: dict, wave_ids: list[int]) -> pd.DataFrame:
-    """The frame from the reader's tables (popped from ``data`` so their memory goes early)."""
-    responses, answers, labels = data.pop("responses"), data.pop("answers"), data.pop("labels")
-    n = responses.num_rows
-    weight = _as(responses.column("weight"), pa.float64()).to_numpy(zero_copy_only=False)
-    waves = {pk: (code, wave_ids.index(pk) if pk in wave_ids else len(wave_ids))
-             for pk, (code, _order) in labels["wave"].items()}  # in the order asked for
-    columns: dict[str, object] = {
-        "response_id": None,
-        "wave": _categorical(responses.column("wave_id"), waves),
-        "category": _categorical(responses.column("category_id"), labels["category"]),
-        "channel": _categorical(responses.column("channel_id"), labels["channel"]),
-        "weight": np.where(np.isnan(weight), 1.0, weight) if np.isnan(weight).any() else weight,
-    }
+class _Builder:
+    """The frame, built as the data comes: the responses first, then the answers batch by batch."""
 
-    # answer -> (response row, question) as integer codes
-    r_bytes = _uuid_bytes(responses.column("rid"))
-    columns["response_id"] = (_uuid_strings(r_bytes) if r_bytes is not None  # else not UUIDs: as they are
-                              else _as(responses.column("rid"), pa.string()).to_pandas())
-    del r_bytes
-    r_words, a_words = _key_words(responses.column("rid")), _key_words(answers.column("rid"))
-    row = _match_rows(r_words, a_words, answers.num_rows) if r_words is not None and a_words is not None else None
-    del r_words, a_words
-    if row is None:
-        row = pc.index_in(answers.column("rid"), value_set=_plain(responses.column("rid")))
-        row = row.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    del responses
-    answers = answers.drop_columns(["rid"])
-    qid = answers.column("qid").to_numpy()
-    known = row >= 0
-    if not known.all():  # answers of other waves, of partial responses, or outside the snapshot
-        row, qid = row[known], qid[known]
-        answers = answers.filter(pa.array(known))
-    del known
-    ids = np.array([q.id for q in questions], dtype=np.int64)
-    lookup = np.full(int(max(ids.max(initial=0), qid.max(initial=0))) + 1, -1, dtype=np.int64)
-    lookup[ids] = np.arange(len(questions))
-    col = lookup[qid]  # the SQL asked only for these questions: every answer has a column
-    del qid
+    def __init__(self, questions: list[_Question], responses: pa.Table, labels: Labels, wave_ids: list[int]):
+        self.questions = questions
+        self.n = n = responses.num_rows
+        weight = _as(responses.column("weight"), pa.float64()).to_numpy(zero_copy_only=False)
+        waves = {pk: (code, wave_ids.index(pk) if pk in wave_ids else len(wave_ids))
+                 for pk, (code, _order) in labels["wave"].items()}  # in the order asked for
+        r_bytes = _uuid_bytes(responses.column("rid"))
+        self.columns: dict[str, object] = {
+            "response_id": (_uuid_strings(r_bytes) if r_bytes is not None  # else not UUIDs: as they are
+                            else _as(responses.column("rid"), pa.string()).to_pandas()),
+            "wave": _categorical(responses.column("wave_id"), waves),
+            "category": _categorical(responses.column("category_id"), labels["category"]),
+            "channel": _categorical(responses.column("channel_id"), labels["channel"]),
+            "weight": np.where(np.isnan(weight), 1.0, weight) if np.isnan(weight).any() else weight,
+        }
+        # the responses' ids, as the reader gives them, in a hash table (see _rows)
+        self.r_rid = _plain(responses.column("rid"))
+        words = _key_words(self.r_rid)
+        self.r_words = self.index = None
+        if words is not None:
+            self.r_words = np.concatenate(words) if words else np.zeros((0, 2), dtype=np.uint64)
+            index = pd.Index(_hash_words(self.r_words))
+            if index.is_unique:  # else two ids share their 64-bit mix (astronomically rare): texts
+                self.index = index
+        # question id -> position; numeric answers go to a dense block (question x response)
+        ids = np.array([q.id for q in questions], dtype=np.int64)
+        self.lookup = np.full(int(ids.max(initial=0)) + 2, -1, dtype=np.int64)
+        self.lookup[ids] = np.arange(len(questions))
+        numeric = [j for j, q in enumerate(questions) if q.type in NUMERIC_TYPES]
+        self.slot = np.full(len(questions), -1, dtype=np.int64)
+        self.slot[numeric] = np.arange(len(numeric))
+        self.dense = np.full((len(numeric), n), np.nan)  # each question's column is contiguous
+        self.parts: dict[int, list[tuple[np.ndarray, pa.Array]]] = {
+            j: [] for j, q in enumerate(questions) if q.type not in NUMERIC_TYPES}
 
-    numeric = [j for j, q in enumerate(questions) if q.type in NUMERIC_TYPES]
-    slot = np.full(len(questions), -1, dtype=np.int64)
-    if numeric:
-        slot[numeric] = np.arange(len(numeric))
-        value = answers.column("value").cast(pa.float64()).to_numpy()
-        dense = np.full((len(numeric), n), np.nan)  # question-major: each column is contiguous
-        target = slot[col]
-        if len(numeric) < len(questions):
-            keep = target >= 0
-            target, value, where = target[keep], value[keep], row[keep]
+    def _rows(self, rid: pa.Array) -> np.ndarray:
+        """The response row of each answer (-1: a response not loaded: other wave, partial...).
+
+        Answers come in runs that share a response (its answers are written together), so only
+        the first answer of each run is looked up — by a 64-bit mix of the id's raw words in the
+        hash table of the responses — then checked word by word: exact, whatever the mix."""
+        words = _key_words(rid) if self.index is not None else None
+        if words is None or (words and words[0].shape[1] != self.r_words.shape[1]):
+            found = pc.index_in(rid, value_set=self.r_rid)
+            return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if not words:
+            return np.zeros(0, dtype=np.int64)
+        w = words[0] if len(words) == 1 else np.concatenate(words)
+        new = np.empty(len(w), dtype=bool)
+        new[0] = True
+        np.any(w[1:] != w[:-1], axis=1, out=new[1:])
+        starts = np.flatnonzero(new)
+        heads = w[starts]
+        pos = self.index.get_indexer(_hash_words(heads))
+        hit = pos >= 0
+        hit[hit] = np.all(self.r_words[pos[hit]] == heads[hit], axis=1)
+        pos[~hit] = -1
+        return np.repeat(pos, np.diff(np.append(starts, len(w))))
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        row = self._rows(_plain(batch.column("rid")))
+        qid = _as(batch.column("qid"), pa.int64()).to_numpy(zero_copy_only=False)
+        col = self.lookup[np.clip(qid, 0, len(self.lookup) - 1)]
+        keep = (row >= 0) & (col >= 0)
+        if not keep.all():
+            row, col = row[keep], col[keep]
+            batch = batch.filter(pa.array(keep))
+        target = self.slot[col]
+        numeric = target >= 0
+        value = _as(batch.column("value"), pa.float64()).to_numpy(zero_copy_only=False)
+        if not numeric.all():
+            value, where, target = value[numeric], row[numeric], target[numeric]
         else:
             where = row
-        target *= n
+        target *= self.n
         target += where
-        dense.ravel()[target] = value  # the scatter: one vectorised assignment
-        del value, target, where
-    for j, q in enumerate(questions):
-        if q.type in NUMERIC_TYPES:
-            columns[q.code] = _score_column(dense[slot[j]], q.type in SCORE_TYPES)
-            continue
-        take = np.flatnonzero(col == j)
-        if q.type in TEXT_TYPES:
-            texts = _spread(row[take], n, _as(answers.column("text"), pa.string()).take(pa.array(take)))
-            if q.type == QuestionType.SINGLE:
-                values = pd.Categorical(texts.to_pandas())
-                extra = [c for c in values.categories if c not in q.choices]
-                columns[q.code] = values.set_categories(pd.Index(q.choices + extra, dtype="str"))
-            else:
-                columns[q.code] = texts.to_pandas()
-            continue
-        # multiple / matrix: parse each distinct JSON text once
-        encoded = pc.dictionary_encode(_as(answers.column("codes"), pa.string()).take(pa.array(take)))
-        parsed = [_parse_json(t) for t in encoded.dictionary.to_pylist()]
-        idx = encoded.indices.to_numpy(zero_copy_only=False)
-        has = ~pd.isna(idx)
-        idx = np.where(has, idx, 0).astype(np.int64)
-        rows_q = row[take]
-        for choice in q.choices:
-            name = f"{q.code}__{choice}"
-            if q.type == QuestionType.MULTIPLE:
-                per = np.array([isinstance(p, list) and choice in p for p in parsed] or [False], dtype=bool)
-                data = np.zeros(n, dtype=bool)
-                na = np.ones(n, dtype=bool)
-                ok = rows_q[has]
-                data[ok] = per[idx[has]]
-                na[ok] = False
-                columns[name] = pd.arrays.BooleanArray(data, na)
-            else:
-                per = np.array([_item_score(p, choice) for p in parsed] or [np.nan], dtype=np.float64)
-                values = np.full(n, np.nan)
-                values[rows_q[has]] = per[idx[has]]
-                columns[name] = _score_column(values, True)
-    return pd.DataFrame(columns, copy=False)
+        self.dense.ravel()[target] = value  # the scatter: one vectorised assignment per batch
+        for j, parts in self.parts.items():
+            take = np.flatnonzero(col == j)
+            if take.size:
+                name = "text" if self.questions[j].type in TEXT_TYPES else "codes"
+                parts.append((row[take], _plain(batch.column(name)).take(pa.array(take))))
+
+    def frame(self) -> pd.DataFrame:
+        n, columns = self.n, self.columns
+        for j, q in enumerate(self.questions):
+            if q.type in NUMERIC_TYPES:
+                columns[q.code] = _score_column(self.dense[self.slot[j]], q.type in SCORE_TYPES)
+                continue
+            parts = self.parts[j]
+            rows_q = np.concatenate([r for r, _v in parts]) if parts else np.zeros(0, dtype=np.int64)
+            values = (pa.concat_arrays([_as(v, pa.string()) for _r, v in parts]) if parts
+                      else pa.array([], pa.string()))
+            if q.type in TEXT_TYPES:
+                texts = _spread(rows_q, n, values)
+                if q.type == QuestionType.SINGLE:
+                    cat = pd.Categorical(texts.to_pandas())
+                    extra = [c for c in cat.categories if c not in q.choices]
+                    columns[q.code] = cat.set_categories(pd.Index(q.choices + extra, dtype="str"))
+                else:
+                    columns[q.code] = texts.to_pandas()
+                continue
+            # multiple / matrix: parse each distinct JSON text once
+            encoded = pc.dictionary_encode(values)
+            parsed = [_parse_json(t) for t in encoded.dictionary.to_pylist()]
+            idx = encoded.indices.to_numpy(zero_copy_only=False)
+            has = ~pd.isna(idx)
+            idx = np.where(has, idx, 0).astype(np.int64)[has]
+            ok = rows_q[has]
+            for choice in q.choices:
+                name = f"{q.code}__{choice}"
+                if q.type == QuestionType.MULTIPLE:
+                    per = np.array([isinstance(p, list) and choice in p for p in parsed] or [False], dtype=bool)
+                    data, na = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+                    data[ok] = per[idx]
+                    na[ok] = False
+                    columns[name] = pd.arrays.BooleanArray(data, na)
+                else:
+                    per = np.array([_item_score(p, choice) for p in parsed] or [np.nan], dtype=np.float64)
+                    scores = np.full(n, np.nan)
+                    scores[ok] = per[idx]
+                    columns[name] = _score_column(scores, True)
+        return pd.DataFrame(columns, copy=False)
+
+
+def _build(questions: list[_Question], wave_ids: list[int]) -> Callable:
+    """The callback a reader calls with (responses, labels, answer batches) to get the frame."""
+    def build(responses: pa.Table, labels: Labels, batches: Iterable[pa.RecordBatch]) -> pd.DataFrame:
+        builder = _Builder(questions, responses, labels, wave_ids)
+        del responses
+        for batch in batches:
+            builder.add(batch)
+        return builder.frame()
+
+    return build
 
 
 def _parse_json(text: str | None):
@@ -770,11 +829,7 @@ def _empty_frame(questions: list[_Question]) -> pd.DataFrame:
     responses = pa.table({"rid": pa.array([], pa.string()), "wave_id": pa.array([], pa.int64()),
                           "category_id": pa.array([], pa.int64()), "channel_id": pa.array([], pa.int64()),
                           "weight": pa.array([], pa.float64())})
-    answers = pa.table({"rid": pa.array([], pa.string()), "qid": pa.array([], pa.int64()),
-                        "value": pa.array([], pa.float64()), "text": pa.array([], pa.string()),
-                        "codes": pa.array([], pa.string())})
-    return _build(questions, {"responses": responses, "answers": answers,
-                              "labels": {"wave": {}, "category": {}, "channel": {}}}, [])
+    return _build(questions, [])(responses, {"wave": {}, "category": {}, "channel": {}}, [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -829,10 +884,11 @@ def load(
         has_json=any(q.type in JSON_TYPES for q in qlist),
     )
     connection = connections[using]
-    data, used = None, "django"
+    build = _build(qlist, wave_ids)
+    frame, used = None, "django"
     if reader != "django" and not connection.in_atomic_block:
         try:
-            data = _read_adbc(plan, connection, using)
+            frame = _read_adbc(plan, connection, using, build)
             used = "adbc"
         except ImportError:
             if reader == "adbc":
@@ -843,11 +899,9 @@ def load(
             logger.warning("frames.load: the ADBC reader failed, reading through Django instead", exc_info=True)
     elif reader == "adbc":
         raise RuntimeError("the ADBC reader cannot see the data of an open transaction")
-    if data is None:
+    if frame is None:
         if reader == "adbc":
             raise RuntimeError(f"no ADBC driver can open the database {using!r} (in-memory SQLite?)")
-        data, used = _read_django(plan, connection), "django"
-    data = dict(zip(("responses", "answers", "labels"), data))  # _build pops them: memory goes early
-    frame = _build(qlist, data, wave_ids)
+        frame, used = _read_django(plan, connection, build), "django"
     frame.attrs["reader"] = used
     return frame

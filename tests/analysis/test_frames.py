@@ -280,6 +280,9 @@ def test_uuid_text_forms_are_decoded_without_a_loop():
         raw = frames._uuid_bytes(arr)
         assert frames._uuid_strings(raw).tolist() == expected
     assert frames._uuid_bytes(pa.array(["not-a-uuid"])) is None
-    rows = frames._match_rows(frames._key_words(pa.array([u.hex for u in ids[:3]])),
-                              frames._key_words(pa.array([ids[2].hex, ids[4].hex, ids[0].hex])), 3)
-    assert rows.tolist() == [2, -1, 0]
+    responses = pa.table({"rid": pa.array([u.hex for u in ids[:3]]), "wave_id": [1, 1, 1], "category_id": [1, 1, 1],
+                          "channel_id": pa.array([None] * 3, pa.int64()), "weight": [1.0] * 3})
+    builder = frames._Builder([], responses, {"wave": {1: ("w", 0)}, "category": {1: ("c", 0)}, "channel": {}}, [1])
+    answers = pa.array([ids[2].hex, ids[2].hex, ids[4].hex, ids[0].hex, ids[0].hex])
+    assert builder._rows(answers).tolist() == [2, 2, -1, 0, 0]  # runs, a stranger, runs
+    assert builder._rows(pa.array(["x", ids[1].hex])).tolist() == [-1, 1]  # not all UUIDs: by text
