@@ -93,6 +93,11 @@ class Site:
         if msg.type != "error":
             return
         text = msg.text
+        where = (msg.location or {}).get("url", "")
+        # The browser's own /favicon.ico request (when a page declares no icon) lands here at any
+        # time, even after the checks: the pages are checked for an icon link instead (see capture).
+        if where.endswith("/favicon.ico"):
+            return
         # Chromium logs an error for every document answered 4xx/5xx, including deliberate ones
         # (404 "unknown code" page, 403 "session expired" page): those are checked by status.
         if text.startswith("Failed to load resource") and any(
@@ -189,7 +194,8 @@ class Site:
         return [u for u in self.requests[since:] if not (u.startswith(self.origin + "/") or u.startswith("data:"))]
 
     def failed_subresources(self, since: int = 0) -> list[str]:
-        return [f"{status} {url}" for url, status, is_doc in self.responses[since:] if status >= 400 and not is_doc]
+        return [f"{status} {url}" for url, status, is_doc in self.responses[since:]
+                if status >= 400 and not is_doc and not url.endswith("/favicon.ico")]
 
     def question_texts(self) -> dict[str, str]:
         """``q-<CODE>`` -> question text in the page's language, for the step on screen."""
@@ -315,6 +321,8 @@ class PageStore:
             p["privacy"].append(f"[privacy] cookies beyond sessionid/csrftoken: {sorted(extra_cookies)}")
         p["console"] = [f"[console] {m}" for m in site.console[console_at:]]
         p["console"] += [f"[console] failed sub-resource {r}" for r in site.failed_subresources(responses_at)]
+        if not record.path.startswith("/admin/") and not page.locator("head link[rel~=icon]").count():
+            p["console"].append("[console] no <link rel=icon>: the browser asks /favicon.ico (a 404 error)")
         if record.status != entry.status:
             p["console"].append(f"[status] the page answered {record.status}, expected {entry.status}")
         return record
