@@ -407,6 +407,14 @@ def _sqlite_typed(sql: str, names: list[str], sentinel: list[str]) -> str:
     return f"SELECT {first} UNION ALL {sql}"
 
 
+# PostgreSQL: the values of the big statements, in a temporary table of this connection
+_KEYS_TABLE = "ecoute_frames_keys"
+_KEYS_CREATE = ("CREATE TEMPORARY TABLE ecoute_frames_keys (kind text NOT NULL, id bigint, code text) "
+                "ON COMMIT DROP")
+_KEYS_INSERT = "INSERT INTO ecoute_frames_keys (kind, id, code) VALUES ($1, $2, $3)"
+_KEYS_ANALYZE = "ANALYZE ecoute_frames_keys"
+
+
 def _read_adbc(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
     """Two statements on an ADBC connection to the same database, in one snapshot; the answers
     are handed to ``build`` batch by batch while the next ones are being read."""
@@ -416,7 +424,7 @@ def _read_adbc(plan: _Plan, connection, using: str, build: Callable) -> pd.DataF
     names = _names(connection)
     sqlite = connection.vendor == "sqlite"
     if not sqlite:
-        plan = replace(plan, keys_table="ecoute_frames_keys")
+        plan = replace(plan, keys_table=_KEYS_TABLE)
     rsql, rparams = _responses_sql(plan, names, sqlite)
     asql, aparams = _answers_sql(plan, names, sqlite)
     labels = _read_labels(using, plan.wave_ids)
@@ -437,11 +445,9 @@ def _read_adbc(plan: _Plan, connection, using: str, build: Callable) -> pd.DataF
                 # binary COPY (a prepared statement's row-by-row results are a third slower): their
                 # values sit in a temporary table, filled by a parameterised INSERT.
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cur.execute(f"CREATE TEMPORARY TABLE {plan.keys_table} (kind text NOT NULL, id bigint, code text) "
-                            "ON COMMIT DROP")
-                cur.executemany(f"INSERT INTO {plan.keys_table} (kind, id, code) VALUES ($1, $2, $3)",
-                                plan.key_rows())
-                cur.execute(f"ANALYZE {plan.keys_table}")
+                cur.execute(_KEYS_CREATE)
+                cur.executemany(_KEYS_INSERT, plan.key_rows())
+                cur.execute(_KEYS_ANALYZE)
                 style = "numeric"
             cur.execute(_paramstyle(rsql, style), rparams)
             responses = cur.fetch_arrow_table().rename_columns(_RESPONSE_COLUMNS)
