@@ -25,9 +25,9 @@ A missing answer — skipped, not shown, or "don't know / not applicable" — is
 
 Why ``float32`` for scores rather than ``Int8``: both hold the codes 0–10 exactly, but the
 indicators compute in float64 with NaN for missing, and reading a masked ``Int8`` column costs
-them more than a cast (the channel × category table at a million responses: 0.37 s from
-``Int8`` against 0.22 s from floats, ``bench/bench_indicators_core.py``); ``float32`` is still
-half of float64. A score column that holds something other than integers (say an imported 3.5)
+them more than a cast (the channel × category table at a million responses, in
+``bench/bench_indicators_core.py``: 0.18 s from ``Int8`` against 0.16 s from floats on a quiet
+machine, 0.37 s against 0.22 s on a busy one); ``float32`` is still half of float64. A score column that holds something other than integers (say an imported 3.5)
 is given as ``float64`` rather than rounded to float32: the dtype is compact only when exact.
 
 How it reads (the expensive part is ten million answer rows at a million responses):
