@@ -55,12 +55,10 @@ def default_n() -> int:
 # Parent: databases and the child process
 # ---------------------------------------------------------------------------------------------
 def _pg_admin(statement: str) -> bool:
-    """Run CREATE/DROP DATABASE for the bench database; False when PostgreSQL is unreachable."""
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError:
-        return False
+    """CREATE / DROP this bench's own database (the loader bench's helper, another database name)."""
+    from bench.bench_load import _pg_admin as pg_admin
+
+    return pg_admin(statement, PG_DB)
     try:
         with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=3) as conn:
             query = {"drop": sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"),

@@ -392,12 +392,21 @@ def child_naive(all_waves: bool) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Parent: databases, children, report
 # ---------------------------------------------------------------------------------------------
-def _pg_admin(statement: str) -> bool:
-    """CREATE / DROP the bench database; False when PostgreSQL is unreachable."""
+def _pg_admin(statement: str, db: str = PG_DB) -> bool:
+    """CREATE / DROP a bench database (`db`, quoted as an identifier); False when PostgreSQL is unreachable."""
     try:
         import psycopg
         from psycopg import sql
     except ImportError:
+        return False
+    try:
+        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=3) as conn:
+            query = {"drop": sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"),
+                     "create": sql.SQL("CREATE DATABASE {}")}[statement]
+            conn.execute(query.format(sql.Identifier(db)))
+        return True
+    except Exception as exc:  # noqa: BLE001 - reported, that engine is skipped
+        print(f"  (PostgreSQL unavailable at {PG_URL}: {exc.__class__.__name__}: {exc}; skipped)", file=sys.stderr)
         return False
     try:
         with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=3) as conn:
