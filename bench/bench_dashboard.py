@@ -59,15 +59,6 @@ def _pg_admin(statement: str) -> bool:
     from bench.bench_load import _pg_admin as pg_admin
 
     return pg_admin(statement, PG_DB)
-    try:
-        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=3) as conn:
-            query = {"drop": sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"),
-                     "create": sql.SQL("CREATE DATABASE {}")}[statement]
-            conn.execute(query.format(sql.Identifier(PG_DB)))
-        return True
-    except Exception as exc:  # noqa: BLE001 - report and fall back to SQLite
-        print(f"(PostgreSQL unavailable at {PG_URL}: {exc.__class__.__name__}; using SQLite)", file=sys.stderr)
-        return False
 
 
 def run(n: int | None = None, repeat: int = 5, db: str | None = None) -> dict:

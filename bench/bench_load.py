@@ -408,15 +408,6 @@ def _pg_admin(statement: str, db: str = PG_DB) -> bool:
     except Exception as exc:  # noqa: BLE001 - reported, that engine is skipped
         print(f"  (PostgreSQL unavailable at {PG_URL}: {exc.__class__.__name__}: {exc}; skipped)", file=sys.stderr)
         return False
-    try:
-        with psycopg.connect(f"{PG_URL}/postgres", autocommit=True, connect_timeout=3) as conn:
-            query = {"drop": sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"),
-                     "create": sql.SQL("CREATE DATABASE {}")}[statement]
-            conn.execute(query.format(sql.Identifier(PG_DB)))
-        return True
-    except Exception as exc:  # noqa: BLE001 - reported, that engine is skipped
-        print(f"  (PostgreSQL unavailable at {PG_URL}: {exc.__class__.__name__}: {exc}; skipped)", file=sys.stderr)
-        return False
 
 
 def _child(url: str, step: str, n: int, repeat: int) -> dict:
