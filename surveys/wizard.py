@@ -8,6 +8,8 @@ a draft Response, so an expired session loses nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import OrderedDict
 from typing import Any
 
@@ -20,6 +22,7 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView, WizardView
 
 from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_to_data
@@ -66,11 +69,56 @@ def storage_prefix(survey: Survey) -> str:
     return f"ecoute_wizard_{survey.slug}"
 
 
+def answers_memo_key(slug: str) -> str:
+    return f"ecoute_answers_{slug}"
+
+
+class WizardSessionStorage(SessionStorage):
+    """formtools' session storage, minus a session write on every read.
+
+    formtools marks the session modified whenever its data is *read* (its data is a mutable dict),
+    so every GET of a step rewrote the session row; here only the writers mark it.
+    """
+
+    def _get_data(self) -> dict:
+        return self.request.session[self.prefix]
+
+    data = property(_get_data, SessionStorage._set_data)
+
+    def _changed(self) -> None:
+        self.request.session.modified = True
+
+    def _set_current_step(self, step: str | None) -> None:
+        if self.data[self.step_key] != step:
+            super()._set_current_step(step)
+            self._changed()
+
+    def _set_extra_data(self, extra_data: dict) -> None:
+        super()._set_extra_data(extra_data)
+        self._changed()
+
+    def set_step_data(self, step: str, cleaned_data: Any) -> None:
+        super().set_step_data(step, cleaned_data)
+        self._changed()
+
+    def set_step_files(self, step: str, files: Any) -> None:
+        super().set_step_files(step, files)
+        self._changed()
+
+
+def _step_digest(questions: list, data: MultiValueDict) -> str:
+    """What a step's validation depends on (besides the questionnaire's version): the questions
+    shown and the posted data."""
+    payload = json.dumps([[q.id for q in questions], sorted(data.lists())], separators=(",", ":"))
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+
 class SurveyWizard(NamedUrlSessionWizardView):
     """Answer one survey. URL: /s/<slug>/q/<step>/ ; done step: /s/<slug>/q/fin/."""
 
     template_name = "surveys/step.html"
     form_list = [("placeholder", ReviewForm)]  # replaced per request in setup()
+    storage_name = "surveys.wizard.WizardSessionStorage"
 
     # -- per-request step list ------------------------------------------------------------
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
@@ -123,19 +171,38 @@ class SurveyWizard(NamedUrlSessionWizardView):
         return self.run.category
 
     def answers_so_far(self) -> dict[str, StoredAnswer]:
-        """Answers of every stored step, validated by the step's own form."""
+        """Answers of every stored step, validated by the step's own form.
+
+        A step's cleaned answers are kept in the session with a digest of what they were
+        validated from (the questionnaire version, the questions shown, the posted data), so a
+        request re-validates only a step whose inputs changed instead of every stored step.
+        """
         if self._answers_cache is None:
+            session = self.request.session
+            version = str(self.survey.updated_at)
+            memo = session.get(answers_memo_key(self.survey.slug)) or {}
+            known = memo.get("steps", {}) if memo.get("v") == version else {}
             answers: dict[str, StoredAnswer] = {}
+            fresh: dict[str, list] = {}
             category = self.category()
             for section in self.structure:
                 data = self.storage.get_step_data(section.code)
                 if data is None:
                     continue
-                form = SectionForm(data=data, prefix=self.get_form_prefix(section.code, SectionForm),
-                                   questions=visible_questions(section, category, answers_for_logic(
-                                       self.structure, answers)))
-                if form.is_valid():
-                    answers.update(form.stored_answers())
+                questions = visible_questions(section, category, answers_for_logic(self.structure, answers))
+                digest = _step_digest(questions, data)
+                hit = known.get(section.code)
+                if hit is not None and hit[0] == digest:
+                    step_answers = {code: StoredAnswer(*fields) for code, fields in hit[1].items()}
+                else:
+                    form = SectionForm(data=data, prefix=self.get_form_prefix(section.code, SectionForm),
+                                       questions=questions)
+                    step_answers = form.stored_answers() if form.is_valid() else {}
+                fresh[section.code] = [digest, {code: [a.value, a.text, a.codes, a.dont_know]
+                                                for code, a in step_answers.items()}]
+                answers.update(step_answers)
+            if fresh != known:
+                session[answers_memo_key(self.survey.slug)] = {"v": version, "steps": fresh}
             self._answers_cache = answers
         return self._answers_cache
 
@@ -322,11 +389,9 @@ def restore_storage(request: HttpRequest, survey: Survey, run: Run) -> str | Non
     Returns the first step still to answer (or the review step), so a respondent who comes back
     with a resume code or their invitation link continues where they were, every answer filled.
     """
-    from formtools.wizard.storage.session import SessionStorage
-
     structure = survey_structure(survey)
     answers = response_load_answers(run.response_id)
-    storage = SessionStorage(storage_prefix(survey), request, None)
+    storage = WizardSessionStorage(storage_prefix(survey), request, None)
     storage.reset()
     if not run.category_preset and run.category:
         storage.set_step_data(CATEGORY_STEP, {f"{CATEGORY_STEP}-category": [run.category]})

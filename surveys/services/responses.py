@@ -140,15 +140,26 @@ def response_load_answers(response_id: str | uuid.UUID) -> dict[str, StoredAnswe
 
 
 def _ensure_draft(run: Run, language: str, survey: Survey | None = None) -> Response:
-    """Insert the draft row unless it exists (a conflict on the id means another request did it)."""
+    """The draft row of this run, inserted unless it exists (a conflict on the id means another
+    request did it). Once the draft exists this is one SELECT: the common case, every step after
+    the first."""
     survey = survey if survey is not None and survey.pk == run.survey_id else Survey.objects.get(pk=run.survey_id)
+    response = Response.objects.select_related("category", "channel").filter(pk=run.response_id).first()
+    if response is not None:
+        if response.status == ResponseStatus.PARTIAL and (
+            response.category.code != run.category
+            or (response.channel.code if response.channel_id else None) != (run.channel or None)
+        ):
+            _reclassify(response, run)
+        if response.survey_id == survey.pk:
+            response.survey = survey  # no query for it later
+        return response
     category_id = _code_id(UserCategory, run.category)
     if category_id is None:
         raise UserCategory.DoesNotExist(run.category)
-    channel_id = _code_id(Channel, run.channel)
     draft = Response(
         id=uuid.UUID(run.response_id), survey=survey, wave_id=run.wave_id, category_id=category_id,
-        channel_id=channel_id, language=language, participant_id=run.participant_id,
+        channel_id=_code_id(Channel, run.channel), language=language, participant_id=run.participant_id,
         notice_version=survey.notice_version,
         resume_code_hash=hash_secret(run.resume_code) if run.resume_code else None,
     )
@@ -162,11 +173,23 @@ def _ensure_draft(run: Run, language: str, survey: Survey | None = None) -> Resp
         response = Response.objects.get(participant_id=run.participant_id)
         run.response_id = str(response.id)
     if response.status == ResponseStatus.PARTIAL and (
-        response.category_id != category_id or response.channel_id != channel_id
+        response.category_id != draft.category_id or response.channel_id != draft.channel_id
     ):
-        Response.objects.filter(pk=response.pk, status=ResponseStatus.PARTIAL).update(
-            category_id=category_id, channel_id=channel_id)
+        _reclassify(response, run)
+    if response.survey_id == survey.pk:
+        response.survey = survey
     return response
+
+
+def _reclassify(response: Response, run: Run) -> None:
+    """A draft whose respondent changed their category (or channel) follows them."""
+    category_id = _code_id(UserCategory, run.category)
+    if category_id is None:
+        raise UserCategory.DoesNotExist(run.category)
+    channel_id = _code_id(Channel, run.channel)
+    Response.objects.filter(pk=response.pk, status=ResponseStatus.PARTIAL).update(
+        category_id=category_id, channel_id=channel_id)
+    response.category_id, response.channel_id = category_id, channel_id
 
 
 def _write_answers(response_id: uuid.UUID, answers: Mapping[str, StoredAnswer], keep_codes: set[str],

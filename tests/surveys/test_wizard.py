@@ -259,3 +259,57 @@ def test_invalid_token_gets_the_invalid_link_page_at_once(client, survey):
         resp = client.get(reverse("surveys:token", args=[token]))
         assert resp.status_code == 404
         assert "Lien invalide" in resp.content.decode()
+
+
+# -- cost per step (what the load test's profile pointed at) ----------------------------------
+def test_reading_a_step_does_not_rewrite_the_session(client, survey):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start(client, survey, categorie="general_public")
+    post_step(client, survey, "core", FULL["core"])
+    with CaptureQueriesContext(connection) as queries:
+        resp = client.get(step_url(survey, "web"))
+    assert resp.status_code == 200 and current_step(resp) == "web"
+    writes = [q["sql"] for q in queries.captured_queries
+              if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert writes == []
+
+
+def _count_step_forms(monkeypatch) -> list:
+    """Record every SectionForm the wizard builds (its prefix = the step)."""
+    import surveys.wizard as wizard
+
+    built: list[str] = []
+
+    class Counting(wizard.SectionForm):
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs.get("prefix"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(wizard, "SectionForm", Counting)
+    return built
+
+
+def test_stored_steps_are_not_validated_again_on_every_request(client, survey, monkeypatch):
+    start(client, survey, categorie="researchers")
+    post_step(client, survey, "core", FULL["core"])
+    post_step(client, survey, "web", FULL["web"])
+    built = _count_step_forms(monkeypatch)
+    resp = client.get(step_url(survey, "research"))
+    assert current_step(resp) == "research"
+    assert built == ["research"]  # the page's own form; core and web come from the memo
+
+
+def test_stored_steps_are_validated_again_when_the_questionnaire_changes(client, survey, monkeypatch):
+    walk(client, survey, "researchers", FULL)
+    review = client.get(step_url(survey, "recapitulatif")).content.decode()
+    assert "Plus de données locales" in review
+    # the designer shortens the free-text limit: the stored suggestion no longer fits
+    question = survey.questions.get(code="SUGG")
+    question.max_length = 5
+    question.save()
+    built = _count_step_forms(monkeypatch)
+    review = client.get(step_url(survey, "recapitulatif")).content.decode()
+    assert {"core", "web", "research", "end"} <= set(built)
+    assert "Plus de données locales" not in review
