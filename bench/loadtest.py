@@ -17,19 +17,18 @@ LOADTEST_DATABASES ("sqlite,postgres").
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import random
 import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -41,77 +40,124 @@ CATEGORIES = ["researchers", "local_authorities", "general_public", "journalists
 CHANNELS = ["website", "contact_service", "publications", "data_access"]
 
 
-class FormParser(HTMLParser):
-    """Collect the inputs of the step form (name → options) in document order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hidden: dict[str, str] = {}
-        self.radios: dict[str, list[str]] = {}
-        self.checkboxes: dict[str, list[str]] = {}
-        self.textareas: list[str] = []
-        self.numbers: dict[str, tuple[float, float]] = {}
-        self.in_form = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and "step-form" in a.get("class", ""):
-            self.in_form = True
-        if not self.in_form:
-            return
-        if tag == "input":
-            kind, name = a.get("type", "text"), a.get("name", "")
-            if kind == "hidden":
-                self.hidden[name] = a.get("value", "")
-            elif kind == "radio":
-                self.radios.setdefault(name, []).append(a.get("value", ""))
-            elif kind == "checkbox":
-                self.checkboxes.setdefault(name, []).append(a.get("value", ""))
-            elif kind == "number":
-                self.numbers[name] = (float(a.get("min") or 0), float(a.get("max") or 10))
-        elif tag == "textarea":
-            self.textareas.append(a.get("name", ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.in_form = False
+_FORM = re.compile(r'<form\b[^>]*class="step-form"[^>]*>(.*?)</form>', re.S)
+_TAG = re.compile(r"<(input|textarea)\b([^>]*)>")
+_ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
 
 
-def fill(html: str, rng: random.Random) -> tuple[dict, str]:
-    parser = FormParser()
-    parser.feed(html)
-    data: dict[str, object] = dict(parser.hidden)
-    for name, values in parser.radios.items():
+def parse_form(page: str) -> dict[str, object]:
+    """The inputs of the step form, by kind (regular expressions, not an HTML parser: the
+    generator shares the two cores with the server, so its own cost per page is kept small)."""
+    form = _FORM.search(page)
+    found: dict[str, object] = {"hidden": {}, "radio": {}, "checkbox": {}, "textarea": [], "number": {}}
+    if form is None:
+        return found
+    for tag, attrs in _TAG.findall(form.group(1)):
+        a = {k: html.unescape(v or "") for k, v in _ATTR.findall(attrs)}
+        name = a.get("name", "")
+        if tag == "textarea":
+            found["textarea"].append(name)
+            continue
+        kind = a.get("type", "text")
+        if kind == "hidden":
+            found["hidden"][name] = a.get("value", "")
+        elif kind in ("radio", "checkbox"):
+            found[kind].setdefault(name, []).append(a.get("value", ""))
+        elif kind == "number":
+            found["number"][name] = (float(a.get("min") or 0), float(a.get("max") or 10))
+    return found
+
+
+def fill(page: str, rng: random.Random) -> tuple[dict, str]:
+    """Answer a step generically: a radio of each group (not "don't know"), every checkbox (so every
+    channel module is exercised), some text, a number within bounds."""
+    form = parse_form(page)
+    data: dict[str, object] = dict(form["hidden"])
+    for name, values in form["radio"].items():
         choices = [v for v in values if v != "nsp"] or values
         data[name] = rng.choice(choices[-5:]) if len(choices) > 2 else choices[0]
-    for name, values in parser.checkboxes.items():
-        data[name] = values  # tick everything: every channel module gets exercised
-    for name in parser.textareas:
+    for name, values in form["checkbox"].items():
+        data[name] = values
+    for name in form["textarea"]:
         data[name] = rng.choice(["Plus de données locales.", "Very useful API.", "Calendrier clair."])
-    for name, (low, high) in parser.numbers.items():
+    for name, (low, high) in form["number"].items():
         data[name] = str(int(low + (high - low) / 4))
-    step = next((v for k, v in parser.hidden.items() if k.endswith("-current_step")), "")
+    step = next((v for k, v in form["hidden"].items() if k.endswith("-current_step")), "")
     return data, step
 
 
 @dataclass
 class Stats:
-    latencies: list[float] = field(default_factory=list)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"post": [], "get": [], "other": []})
     completed: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def wizard(self) -> list[float]:
+        """Latencies of the step requests: a step's POST and the GET of the step it redirects to."""
+        return self.latencies["post"] + self.latencies["get"]
+
+    def requests(self) -> int:
+        return sum(len(v) for v in self.latencies.values())
+
+
+class Pacer:
+    """Constant arrival rate (k6's "constant-arrival-rate"): request k may start at t0 + k / rate.
+
+    With ``rate=None`` there is no pacing: each respondent sends its next request as soon as the
+    previous one is answered (closed loop, no think time: the server's saturation throughput).
+    When the server falls behind, slots are in the past and requests go at once: then the
+    achieved rate, lower than the offered one, is the server's capacity.
+    """
+
+    def __init__(self, rate: float | None) -> None:
+        self.rate = rate
+        self.t0 = time.monotonic()
+        self.k = 0
+
+    async def wait(self) -> None:
+        if not self.rate:
+            return
+        slot = self.t0 + self.k / self.rate
+        self.k += 1
+        delay = slot - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+async def send(client: httpx.AsyncClient, method: str, url: str, stats: Stats, pacer: Pacer,
+               data: dict | None = None, pause_event: asyncio.Event | None = None,
+               deadline: float = 0.0) -> httpx.Response | None:
+    """One request, then the redirects it answers with, each paced and timed on its own."""
+    while True:
+        await pacer.wait()
+        t0 = time.perf_counter()
+        try:
+            resp = await client.request(method, url, data=data,
+                                        headers={"Referer": url} if method == "POST" else None)
+        except httpx.HTTPError:
+            if pause_event is None or method != "POST" or time.monotonic() > deadline + 60:
+                raise
+            await asyncio.sleep(0.5)  # the server is being restarted: post the same step again
+            continue
+        elapsed = time.perf_counter() - t0
+        kind = ("post" if method == "POST" else "get") if "/q/" in url else "other"
+        stats.latencies[kind].append(elapsed)
+        if not resp.is_redirect:
+            return resp
+        url, method, data = str(resp.url.join(resp.headers["location"])), "GET", None
+
 
 async def respondent(client: httpx.AsyncClient, base: str, rng: random.Random, stats: Stats, deadline: float,
-                     pause_event: asyncio.Event | None = None) -> None:
+                     pacer: Pacer, pause_event: asyncio.Event | None = None) -> None:
     """Answer questionnaires one after the other until the deadline; count the completed ones."""
     while time.monotonic() < deadline:
         client.cookies.clear()
         url = f"{base}/s/{SLUG}/?categorie={rng.choice(CATEGORIES)}&canal={rng.choice(CHANNELS)}"
         try:
-            t0 = time.perf_counter()
-            resp = await client.get(url, follow_redirects=True)
-            stats.latencies.append(time.perf_counter() - t0)
+            resp = await send(client, "GET", url, stats, pacer)
             for _ in range(40):
+                if resp is None:
+                    return
                 if resp.status_code != 200:
                     stats.errors.append(f"{resp.status_code} {resp.url}")
                     break
@@ -122,28 +168,12 @@ async def respondent(client: httpx.AsyncClient, base: str, rng: random.Random, s
                 if not step:
                     stats.errors.append(f"no form at {resp.url}")
                     break
-                t0 = time.perf_counter()
-                resp = await _post_with_retry(client, str(resp.url), data, deadline, pause_event)
-                stats.latencies.append(time.perf_counter() - t0)
-                if resp is None:
-                    return
+                resp = await send(client, "POST", str(resp.url), stats, pacer, data, pause_event, deadline)
         except httpx.HTTPError as exc:
             if pause_event is not None and not pause_event.is_set():
                 await pause_event.wait()
                 continue
             stats.errors.append(type(exc).__name__)
-
-
-async def _post_with_retry(client, url, data, deadline, pause_event):
-    """While the server is being restarted, wait and post the same step again (nothing is lost)."""
-    while time.monotonic() < deadline + 60:
-        try:
-            return await client.post(url, data=data, follow_redirects=True, headers={"Referer": url})
-        except httpx.HTTPError:
-            if pause_event is None:
-                raise
-            await asyncio.sleep(0.5)
-    return None
 
 
 def free_port() -> int:
@@ -194,39 +224,48 @@ def count_complete(database_url: str) -> int:
     return int(out.stdout.strip().splitlines()[-1])
 
 
-async def run_load(base: str, users: int, seconds: float, restart=None) -> tuple[Stats, float]:
+async def run_load(base: str, users: int, seconds: float, restart=None, rate: float | None = None
+                   ) -> tuple[Stats, float, float]:
+    """Run the respondents; returns the stats, the elapsed seconds and the generator's CPU seconds."""
     stats = Stats()
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=users)
     pause = asyncio.Event() if restart else None
     if pause is not None:
         pause.set()
-    async with httpx.AsyncClient(timeout=30, limits=limits) as shared:
-        del shared
-        clients = [httpx.AsyncClient(timeout=30) for _ in range(users)]
-        t0 = time.perf_counter()
-        tasks = [asyncio.create_task(respondent(c, base, random.Random(i), stats, deadline, pause))
-                 for i, c in enumerate(clients)]
-        if restart is not None:
-            await asyncio.sleep(seconds / 3)
-            pause.clear()
-            await asyncio.to_thread(restart)
-            pause.set()
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - t0
-        for c in clients:
-            await c.aclose()
-    return stats, elapsed
+    clients = [httpx.AsyncClient(timeout=30) for _ in range(users)]
+    pacer = Pacer(rate)
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    tasks = [asyncio.create_task(respondent(c, base, random.Random(i), stats, deadline, pacer, pause))
+             for i, c in enumerate(clients)]
+    if restart is not None:
+        await asyncio.sleep(seconds / 3)
+        pause.clear()
+        await asyncio.to_thread(restart)
+        pause.set()
+    await asyncio.gather(*tasks)
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    for c in clients:
+        await c.aclose()
+    return stats, elapsed, cpu
 
 
-def report(label: str, stats: Stats, elapsed: float, in_db: int) -> bool:
-    lat = sorted(stats.latencies)
-    pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
+
+
+def report(label: str, stats: Stats, elapsed: float, cpu: float, in_db: int) -> bool:
+    steps = stats.wizard()
     ok = in_db == stats.completed and not stats.errors
-    print(f"{label}: {stats.completed} questionnaires in {elapsed:.1f} s = {stats.completed / elapsed:.1f}/s; "
-          f"{len(lat)} step requests = {len(lat) / elapsed:.0f} req/s; p50 {pct(0.5):.0f} ms, p95 {pct(0.95):.0f} ms, "
-          f"p99 {pct(0.99):.0f} ms; errors {len(stats.errors)}; complete in DB {in_db} "
-          f"({'OK: none lost, none duplicated' if ok else 'MISMATCH'})")
+    print(f"{label}:\n"
+          f"   {stats.completed} questionnaires in {elapsed:.1f} s = {stats.completed / elapsed:.1f}/s; "
+          f"{len(stats.latencies['post'])} steps answered = {len(stats.latencies['post']) / elapsed:.0f}/s\n"
+          f"   step requests (each step's POST and the GET it redirects to): {len(steps) / elapsed:.0f} req/s, "
+          f"p50 {_pct(steps, 0.5):.0f} ms, p95 {_pct(steps, 0.95):.0f} ms, p99 {_pct(steps, 0.99):.0f} ms "
+          f"(POST p95 {_pct(stats.latencies['post'], 0.95):.0f} ms, GET p95 {_pct(stats.latencies['get'], 0.95):.0f} ms); "
+          f"all HTTP requests {stats.requests() / elapsed:.0f}/s\n"
+          f"   errors {len(stats.errors)}; load generator CPU {100 * cpu / elapsed:.0f} % of one core; "
+          f"complete in DB {in_db} ({'OK: none lost, none duplicated' if ok else 'MISMATCH'})")
     if stats.errors:
         print("   first errors:", stats.errors[:5])
     return ok
@@ -237,6 +276,8 @@ def main() -> int:
     users = int(os.environ.get("LOADTEST_USERS", "50"))
     workers = int(os.environ.get("LOADTEST_WORKERS", "3"))
     wanted = os.environ.get("LOADTEST_DATABASES", "sqlite,postgres").split(",")
+    targets = {"sqlite": float(os.environ.get("LOADTEST_RATE_SQLITE", "130")),
+               "postgres": float(os.environ.get("LOADTEST_RATE_POSTGRES", "100"))}
     tmp = Path(tempfile.mkdtemp(prefix="ecoute-load-"))
     databases = {"sqlite": f"sqlite:///{tmp / 'load.sqlite3'}",
                  "postgres": "postgres://postgres@127.0.0.1:5432/ecoute_load"}
@@ -251,14 +292,32 @@ def main() -> int:
                                check=True)
             prepare(url)
             port = free_port()
-            proc = start_server(url, port, workers)
             base = f"http://127.0.0.1:{port}"
+            setup = f"{workers} gunicorn workers, {users} respondents"
+
+            # 1. saturation: no think time, as fast as the server answers
+            before = count_complete(url)
+            proc = start_server(url, port, workers)
             try:
-                stats, elapsed = asyncio.run(run_load(base, users, seconds))
+                stats, elapsed, cpu = asyncio.run(run_load(base, users, seconds))
             finally:
                 stop_server(proc)
-            all_ok &= report(f"{name} ({workers} gunicorn workers, {users} respondents)", stats, elapsed,
-                             count_complete(url))
+            all_ok &= report(f"{name} ({setup}), saturation (no think time)", stats, elapsed, cpu,
+                             count_complete(url) - before)
+            share = len(stats.wizard()) / max(stats.requests(), 1)
+
+            # 2. the target rate of step requests, offered at a constant arrival rate
+            target = targets[name]
+            before = count_complete(url)
+            proc = start_server(url, port, workers)
+            try:
+                stats, elapsed, cpu = asyncio.run(run_load(base, users, seconds, rate=target / share))
+            finally:
+                stop_server(proc)
+            all_ok &= report(f"{name} ({setup}), offered {target:.0f} step requests/s", stats, elapsed, cpu,
+                             count_complete(url) - before)
+
+            # 3. the server killed (SIGKILL) in the middle of the run, then restarted
             before = count_complete(url)
             holder = {"proc": start_server(url, port, workers)}
 
@@ -268,10 +327,10 @@ def main() -> int:
                 holder["proc"] = start_server(url, port, workers)
 
             try:
-                stats, elapsed = asyncio.run(run_load(base, users, seconds / 2, restart=restart))
+                stats, elapsed, cpu = asyncio.run(run_load(base, users, seconds / 2, restart=restart))
             finally:
                 stop_server(holder["proc"])
-            all_ok &= report(f"{name}, server killed (SIGKILL) and restarted mid-run", stats, elapsed,
+            all_ok &= report(f"{name}, server killed (SIGKILL) and restarted mid-run", stats, elapsed, cpu,
                              count_complete(url) - before)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -103,8 +103,25 @@ def section_questions(section: Section) -> list[Question]:
     return questions
 
 
-def answers_for_logic(structure: Iterable[Section], answers: Mapping[str, StoredAnswer]) -> dict:
+_TYPES_CACHE: dict[int, tuple[object, dict[str, str]]] = {}
+
+
+def _question_types(structure: Iterable[Section]) -> dict[str, str]:
+    """Question code → type, memoised per structure object (the cached one is asked many times
+    per request); the entry keeps its structure alive, so an id is never reused while cached."""
+    hit = _TYPES_CACHE.get(id(structure))
+    if hit is not None and hit[0] is structure:
+        return hit[1]
     types = {q.code: q.type for s in structure for q in section_questions(s)}
+    if isinstance(structure, list):
+        if len(_TYPES_CACHE) > 200:
+            _TYPES_CACHE.clear()
+        _TYPES_CACHE[id(structure)] = (structure, types)
+    return types
+
+
+def answers_for_logic(structure: Iterable[Section], answers: Mapping[str, StoredAnswer]) -> dict:
+    types = _question_types(structure)
     return {code: answer_for_logic(types.get(code, ""), a) for code, a in answers.items() if code in types}
 
 

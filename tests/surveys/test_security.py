@@ -183,11 +183,13 @@ def test_rate_limit_is_shared_through_redis_across_workers(survey, settings):
         redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis must run on 127.0.0.1:6379 for this test (see README)")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache",  # the production setting's backend
                                    "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": f"t{os.getpid()}"}}
     from django.core.cache import cache
 
     cache.clear()
+    # one redis-py client per pool, reused by every operation (not one built per call)
+    assert cache._cache.get_client("a", write=True) is cache._cache.get_client("b", write=True)
     settings.RATE_LIMIT_TOKEN = 3
     worker_a, worker_b = Client(), Client()  # two processes' worth of clients, one shared counter
     statuses = [(worker_a if i % 2 else worker_b).get(reverse("surveys:token", args=[f"g{i}"])).status_code
