@@ -46,7 +46,7 @@ bench: venv postgres
 	$(PY) -m bench
 
 loadtest: venv postgres
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/2} $(PY) -m bench.loadtest
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/2} SESSION_STORE=$${SESSION_STORE:-cache} $(PY) -m bench.loadtest
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=ecoute.example.org $(PY) manage.py check --deploy --fail-level WARNING

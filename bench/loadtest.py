@@ -1,17 +1,33 @@
 """`make loadtest`: 50 concurrent respondents answer the demo survey against gunicorn, on SQLite
 (WAL) and on PostgreSQL, over loopback only, for a bounded time.
 
-For each database it reports completed questionnaires/s, step requests/s, p50/p95/p99 step
-latency and errors, then checks that the number of complete responses in the database equals
-the number of questionnaires the clients completed (no lost, no duplicated answer). A second
-phase kills the server in the middle of the run and restarts it: respondents keep their
-session cookie (sessions live in the database) and must finish where they were.
+Per database, against one server (gunicorn, sync workers), after a 5 s warm-up that is not
+measured (each worker's first requests import, compile templates and fill its caches):
 
-Respondents fill each step generically from the HTML form (first radio of each group, a
+1. **saturation**: each respondent sends its next request as soon as the previous one is
+   answered (closed loop, no think time): the most the server does on this machine;
+2. **target rate**: the same 50 respondents, their requests offered at a constant arrival rate
+   (``LOADTEST_RATE_SQLITE`` = 130, ``LOADTEST_RATE_POSTGRES`` = 100 step requests/s, the issue's
+   targets): the latency a respondent gets at that load;
+3. **kill**: the server is killed (SIGKILL) a third of the way in and restarted; respondents
+   keep their session cookie and post the interrupted step again.
+
+A *step request* is one HTTP request to a questionnaire step: each step is a POST answered by a
+redirect and the GET of the next step, both counted and timed on their own (the start link and
+the thank-you page are counted apart). Each phase reports questionnaires/s, steps answered/s,
+step requests/s with p50/p95/p99 latency, the load generator's own CPU, errors, and checks that
+the complete responses in the database equal the questionnaires the clients completed (none
+lost, none duplicated).
+
+Respondents fill each step generically from the HTML form (a radio of each group, every
 checkbox, some text, a number within bounds), so the script follows whatever the demo survey is.
+The client is aiohttp and forms are read by regular expressions: the generator shares the two
+cores with the server, so its own cost is kept low (and printed).
 
 Environment: LOADTEST_SECONDS (default 30), LOADTEST_USERS (50), LOADTEST_WORKERS (3),
-LOADTEST_DATABASES ("sqlite,postgres").
+LOADTEST_DATABASES ("sqlite,postgres"), LOADTEST_RATE_SQLITE, LOADTEST_RATE_POSTGRES; the
+server's own settings come from the environment too (``make loadtest`` sets REDIS_URL and
+SESSION_STORE=cache).
 """
 
 from __future__ import annotations
@@ -30,14 +46,16 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
-import httpx
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SLUG = "satisfaction-usagers"
 CATEGORIES = ["researchers", "local_authorities", "general_public", "journalists", "students", "businesses"]
 CHANNELS = ["website", "contact_service", "publications", "data_access"]
+WARMUP_SECONDS = 5
 
 
 _FORM = re.compile(r'<form\b[^>]*class="step-form"[^>]*>(.*?)</form>', re.S)
@@ -124,17 +142,31 @@ class Pacer:
             await asyncio.sleep(delay)
 
 
-async def send(client: httpx.AsyncClient, method: str, url: str, stats: Stats, pacer: Pacer,
+@dataclass
+class Page:
+    url: str
+    status: int
+    text: str
+
+
+def _form_fields(data: dict) -> list[tuple[str, str]]:
+    return [(k, v) for k, values in data.items() for v in (values if isinstance(values, list) else [values])]
+
+
+async def send(client: aiohttp.ClientSession, method: str, url: str, stats: Stats, pacer: Pacer,
                data: dict | None = None, pause_event: asyncio.Event | None = None,
-               deadline: float = 0.0) -> httpx.Response | None:
+               deadline: float = 0.0) -> Page:
     """One request, then the redirects it answers with, each paced and timed on its own."""
     while True:
         await pacer.wait()
         t0 = time.perf_counter()
         try:
-            resp = await client.request(method, url, data=data,
-                                        headers={"Referer": url} if method == "POST" else None)
-        except httpx.HTTPError:
+            async with client.request(method, url, data=_form_fields(data) if data else None, allow_redirects=False,
+                                      headers={"Referer": url} if method == "POST" else None) as resp:
+                text = await resp.text()
+                location = resp.headers.get("Location")
+                status = resp.status
+        except (aiohttp.ClientError, asyncio.TimeoutError):
             if pause_event is None or method != "POST" or time.monotonic() > deadline + 60:
                 raise
             await asyncio.sleep(0.5)  # the server is being restarted: post the same step again
@@ -142,34 +174,32 @@ async def send(client: httpx.AsyncClient, method: str, url: str, stats: Stats, p
         elapsed = time.perf_counter() - t0
         kind = ("post" if method == "POST" else "get") if "/q/" in url else "other"
         stats.latencies[kind].append(elapsed)
-        if not resp.is_redirect:
-            return resp
-        url, method, data = str(resp.url.join(resp.headers["location"])), "GET", None
+        if status not in (301, 302, 303, 307, 308) or not location:
+            return Page(url, status, text)
+        url, method, data = urljoin(url, location), "GET", None
 
 
-async def respondent(client: httpx.AsyncClient, base: str, rng: random.Random, stats: Stats, deadline: float,
+async def respondent(client: aiohttp.ClientSession, base: str, rng: random.Random, stats: Stats, deadline: float,
                      pacer: Pacer, pause_event: asyncio.Event | None = None) -> None:
     """Answer questionnaires one after the other until the deadline; count the completed ones."""
     while time.monotonic() < deadline:
-        client.cookies.clear()
+        client.cookie_jar.clear()
         url = f"{base}/s/{SLUG}/?categorie={rng.choice(CATEGORIES)}&canal={rng.choice(CHANNELS)}"
         try:
-            resp = await send(client, "GET", url, stats, pacer)
+            page = await send(client, "GET", url, stats, pacer)
             for _ in range(40):
-                if resp is None:
-                    return
-                if resp.status_code != 200:
-                    stats.errors.append(f"{resp.status_code} {resp.url}")
+                if page.status != 200:
+                    stats.errors.append(f"{page.status} {page.url}")
                     break
-                if "/merci/" in str(resp.url):
+                if "/merci/" in page.url:
                     stats.completed += 1
                     break
-                data, step = fill(resp.text, rng)
+                data, step = fill(page.text, rng)
                 if not step:
-                    stats.errors.append(f"no form at {resp.url}")
+                    stats.errors.append(f"no form at {page.url}")
                     break
-                resp = await send(client, "POST", str(resp.url), stats, pacer, data, pause_event, deadline)
-        except httpx.HTTPError as exc:
+                page = await send(client, "POST", page.url, stats, pacer, data, pause_event, deadline)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             if pause_event is not None and not pause_event.is_set():
                 await pause_event.wait()
                 continue
@@ -232,7 +262,9 @@ async def run_load(base: str, users: int, seconds: float, restart=None, rate: fl
     pause = asyncio.Event() if restart else None
     if pause is not None:
         pause.set()
-    clients = [httpx.AsyncClient(timeout=30) for _ in range(users)]
+    # one session (cookie jar, connection) per respondent; unsafe=True: cookies from 127.0.0.1
+    clients = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     timeout=aiohttp.ClientTimeout(total=30)) for _ in range(users)]
     pacer = Pacer(rate)
     cpu0, t0 = time.process_time(), time.perf_counter()
     tasks = [asyncio.create_task(respondent(c, base, random.Random(i), stats, deadline, pacer, pause))
@@ -245,7 +277,7 @@ async def run_load(base: str, users: int, seconds: float, restart=None, rate: fl
     await asyncio.gather(*tasks)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     for c in clients:
-        await c.aclose()
+        await c.close()
     return stats, elapsed, cpu
 
 
@@ -282,6 +314,9 @@ def main() -> int:
     databases = {"sqlite": f"sqlite:///{tmp / 'load.sqlite3'}",
                  "postgres": "postgres://postgres@127.0.0.1:5432/ecoute_load"}
     all_ok = True
+    print(f"server: gunicorn, {workers} sync workers; cache {'Redis' if os.environ.get('REDIS_URL') else 'database'}; "
+          f"sessions: {os.environ.get('SESSION_STORE') or 'default'}; load generator: this process (aiohttp), "
+          f"on the same {os.cpu_count()} cores")
     try:
         for name in wanted:
             url = databases[name]
@@ -295,27 +330,27 @@ def main() -> int:
             base = f"http://127.0.0.1:{port}"
             setup = f"{workers} gunicorn workers, {users} respondents"
 
-            # 1. saturation: no think time, as fast as the server answers
-            before = count_complete(url)
             proc = start_server(url, port, workers)
             try:
-                stats, elapsed, cpu = asyncio.run(run_load(base, users, seconds))
-            finally:
-                stop_server(proc)
-            all_ok &= report(f"{name} ({setup}), saturation (no think time)", stats, elapsed, cpu,
-                             count_complete(url) - before)
-            share = len(stats.wizard()) / max(stats.requests(), 1)
+                # warm-up, not measured: each worker's first requests import, compile templates and
+                # fill its caches, and a paced run would spend the rest of its time catching up
+                asyncio.run(run_load(base, users, WARMUP_SECONDS))
 
-            # 2. the target rate of step requests, offered at a constant arrival rate
-            target = targets[name]
-            before = count_complete(url)
-            proc = start_server(url, port, workers)
-            try:
+                # 1. saturation: no think time, as fast as the server answers
+                before = count_complete(url)
+                stats, elapsed, cpu = asyncio.run(run_load(base, users, seconds))
+                all_ok &= report(f"{name} ({setup}), saturation (no think time)", stats, elapsed, cpu,
+                                 count_complete(url) - before)
+                share = len(stats.wizard()) / max(stats.requests(), 1)
+
+                # 2. the target rate of step requests, offered at a constant arrival rate
+                target = targets[name]
+                before = count_complete(url)
                 stats, elapsed, cpu = asyncio.run(run_load(base, users, seconds, rate=target / share))
+                all_ok &= report(f"{name} ({setup}), offered {target:.0f} step requests/s", stats, elapsed, cpu,
+                                 count_complete(url) - before)
             finally:
                 stop_server(proc)
-            all_ok &= report(f"{name} ({setup}), offered {target:.0f} step requests/s", stats, elapsed, cpu,
-                             count_complete(url) - before)
 
             # 3. the server killed (SIGKILL) in the middle of the run, then restarted
             before = count_complete(url)

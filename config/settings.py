@@ -149,9 +149,14 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Staff sessions: 30 min idle (enforced by middleware), 8 h absolute.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 STAFF_IDLE_TIMEOUT = int(os.environ.get("STAFF_IDLE_TIMEOUT", str(30 * 60)))
-# Sessions live in the database (they survive a restart of every process); with Redis they are
-# also cached there, which saves the session SELECT of every request (the load test's profile).
-SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
+# SESSION_STORE: "db" (the default without Redis), "cached_db" (the default with Redis: written to
+# both, read from Redis, which saves the session SELECT of every request) or "cache" (Redis only:
+# no database write per step; a Redis restart ends the sessions, and respondents continue from
+# their saved drafts through the signed copy of their run in each page).
+SESSION_STORE = os.environ.get("SESSION_STORE", "cached_db" if REDIS_URL else "db")
+if SESSION_STORE not in ("db", "cached_db", "cache") or (SESSION_STORE != "db" and not REDIS_URL):
+    raise ImproperlyConfigured("SESSION_STORE must be db, cached_db or cache (the last two need REDIS_URL)")
+SESSION_ENGINE = f"django.contrib.sessions.backends.{SESSION_STORE}"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

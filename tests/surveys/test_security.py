@@ -63,6 +63,34 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     assert out.returncode != 0 and "SECRET_KEY must be set" in out.stderr
 
 
+def test_session_store_refuses_redis_only_settings_without_redis():
+    env = {**os.environ, "ECOUTE_TESTING": "0", "DEBUG": "1", "SESSION_STORE": "cache"}
+    env.pop("REDIS_URL", None)
+    out = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode != 0 and "SESSION_STORE" in out.stderr
+
+
+def test_session_store_with_redis_uses_the_cache_backend_and_answers_survive(client, survey, settings):
+    """SESSION_STORE=cache (the load test's setting): a respondent's steps go on through Redis."""
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis must run on 127.0.0.1:6379 for this test (see README)")
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/15",
+                                   "KEY_PREFIX": f"s{os.getpid()}"}}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    from django.contrib.sessions.models import Session
+
+    start(client, survey, categorie="researchers")
+    resp = post_step(client, survey, "core", FULL["core"])
+    assert 'name="ecoute_wizard_test-survey-current_step" value="web"' in resp.content.decode()
+    assert Session.objects.count() == 0  # nothing written to the database's session table
+    assert Response.objects.get().answers.count() == 3  # the draft is in the database all the same
+
+
 # --- staff login --------------------------------------------------------------------------------
 def test_five_failed_logins_lock_the_account_even_with_the_right_password(client):
     factories.staff_user("alice", "analysts")
