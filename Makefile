@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 PG_URL ?= postgres://postgres@127.0.0.1:5432/ecoute
 export ECOUTE_TESTING_DB_PREFIX ?= ecoute
 
-.PHONY: run test test-fast test-sqlite test-postgres bench loadtest venv browser-deps postgres static clean check-deploy
+.PHONY: run test test-fast test-sqlite test-postgres bench loadtest profile-step venv browser-deps postgres static clean check-deploy
 
 $(VENV)/.installed: requirements.lock .python-version
 	@./scripts/ensure_python.sh "$(PYTHON_VERSION)" "$(VENV)"
@@ -47,6 +47,9 @@ bench: venv postgres
 
 loadtest: venv postgres
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/2} SESSION_STORE=$${SESSION_STORE:-cache} $(PY) -m bench.loadtest
+
+profile-step: venv
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/2} SESSION_STORE=$${SESSION_STORE:-cache} $(PY) -m bench.profile_step
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=ecoute.example.org $(PY) manage.py check --deploy --fail-level WARNING
