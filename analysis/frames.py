@@ -182,7 +182,7 @@ def _names(connection) -> dict[str, str]:
     return {
         "response": qn(Response._meta.db_table), "answer": qn(Answer._meta.db_table),
         "wave": qn(Wave._meta.db_table), "category": qn(UserCategory._meta.db_table),
-        "channel": qn(Channel._meta.db_table), "order": qn("order"),
+        "channel": qn(Channel._meta.db_table), "question": qn(Question._meta.db_table), "order": qn("order"),
     }
 
 
@@ -197,6 +197,9 @@ class _Plan:
     question_ids: list[int]
     text_ids: list[int]  # questions read from Answer.text
     has_json: bool  # some questions read from Answer.codes
+    numeric_ids: list[int] = field(default_factory=list)  # questions read from Answer.value
+    question_span: tuple[int, int] | None = None  # the questions are all those with ids in this span
+    every_question: bool = False  # the questions are all the database's: no filter needed
     keys_table: str | None = None  # when set, the lists above are read from this (temporary) table
 
     def members(self, kind: str) -> tuple[str, list]:
@@ -211,6 +214,17 @@ class _Plan:
     def key_rows(self) -> list[tuple[str, int | None, str | None]]:
         return ([("wave", i, None) for i in self.wave_ids] + [("status", None, s) for s in self.statuses]
                 + [("question", i, None) for i in self.question_ids] + [("text", i, None) for i in self.text_ids])
+
+    def question_filter(self) -> tuple[str, list]:
+        """The condition on ``a.question_id`` (no more than a saving: the builder drops the
+        answers to other questions anyway): none when every question is read; ``BETWEEN`` when
+        they are all the questions with ids in a span; else the list."""
+        if self.every_question:
+            return "TRUE", []
+        if self.question_span:
+            return "a.question_id BETWEEN %s AND %s", list(self.question_span)
+        questions, params = self.members("question")
+        return f"a.question_id IN ({questions})", params
 
     def response_filter(self) -> tuple[str, list]:
         waves, wparams = self.members("wave")
@@ -232,6 +246,7 @@ class _Plan:
 
 
 _RESPONSE_COLUMNS = ["rid", "wave_id", "category_id", "channel_id", "weight"]
+_NO_ID = -(2**63)  # no channel, in a packed response
 
 
 def _responses_sql(plan: _Plan, names: dict, sqlite: bool) -> tuple[str, list]:
@@ -240,21 +255,58 @@ def _responses_sql(plan: _Plan, names: dict, sqlite: bool) -> tuple[str, list]:
             f"FROM {names['response']} r WHERE {where}", params)
 
 
-def _answers_sql(plan: _Plan, names: dict, sqlite: bool) -> tuple[str, list]:
-    """The answers to the plan's questions, in one sequential pass over the answer table.
+def _packed_responses_sql(plan: _Plan, names: dict) -> tuple[str, list]:
+    """PostgreSQL: the selected responses packed by the server into ONE ``bytea`` of 48-byte
+    records (id, wave, category, channel — :data:`_NO_ID` when none — as big-endian int8, weight
+    as float8): a tenth of the client's work of reading rows, for a little more on the server
+    (see :func:`_packed_sql`). One value holds at most 1 GB: 22 million responses."""
+    where, params = plan.response_filter()
+    return (f"SELECT string_agg(uuid_send(r.id) || int8send(r.wave_id) || int8send(r.category_id) || "
+            f"int8send(coalesce(r.channel_id, '{_NO_ID}'::int8)) || float8send(coalesce(r.weight, 'NaN'::float8)), "
+            f"''::bytea) AS packed FROM {names['response']} r WHERE {where}", params)
+
+
+def _answers_sql(plan: _Plan, names: dict, sqlite: bool, ranged: bool = False) -> tuple[str, list]:
+    """The answers to the plan's questions, in one sequential pass over the answer table (or, when
+    ``ranged``, over the rows whose rowid lies between two more parameters: SQLite only).
 
     No filter on the response here, on purpose: the database would check each of ten million
     answers against the selected responses (PostgreSQL: a hash semi-join, 2.7× the time of the
     plain scan on the bench; SQLite: a B-tree probe per answer, 4× the whole read), and the
     builder matches every answer to its response row by a hash lookup anyway — answers of other
     waves or of partial responses simply find no row and are dropped there. ``NOT INDEXED`` keeps
-    SQLite from walking the question index (one random row fetch per answer).
+    SQLite from walking the question index (one random row fetch per answer). The filter on the
+    question is a saving only (see :meth:`_Plan.question_filter`): SQLite checks each row against
+    an ``IN`` list in a B-tree, a seventh of the cost of the whole read, where ``BETWEEN`` or no
+    filter at all costs little.
     """
     cols, col_params = plan.answer_columns()
-    questions, qparams = plan.members("question")
+    where, qparams = plan.question_filter()
     sql = (f"SELECT a.response_id AS rid, a.question_id AS qid, {cols} FROM {names['answer']} a"
-           f"{' NOT INDEXED' if sqlite else ''} WHERE a.question_id IN ({questions})")
+           f"{' NOT INDEXED' if sqlite else ''} WHERE {where}")
+    if ranged:
+        sql += " AND a.rowid BETWEEN %s AND %s"
     return sql, [*col_params, *qparams]
+
+
+def _packed_sql(plan: _Plan, names: dict) -> tuple[str, list]:
+    """PostgreSQL: the answers to ``plan.question_ids`` (numeric questions) among the rows of a
+    range of pages of the answer table (two more parameters, first, as ``tid`` text), packed by
+    the server — one row per question, its answers as ONE ``bytea`` of 24-byte records: the 16
+    bytes of the response id, then the value as a big-endian float8 (NaN when missing or "don't
+    know").
+
+    Why: with plain rows the cost is per row at both ends — the server's COPY and, three times
+    larger, the client's (libpq hands the driver every row as its own message). Packed, the
+    server does a little more (a string_agg step per answer) and the client almost nothing: it
+    reads the records with numpy. No filter on the response here either (see :func:`_answers_sql`).
+    """
+    value = "CASE WHEN a.dont_know OR a.value IS NULL THEN 'NaN'::float8 ELSE a.value END"
+    where, params = plan.question_filter()  # plan.question_ids: the numeric questions
+    sql = (f"SELECT a.question_id AS qid, string_agg(uuid_send(a.response_id) || float8send({value}), ''::bytea) "
+           f"AS packed FROM {names['answer']} a WHERE a.ctid >= %s::tid AND a.ctid < %s::tid AND {where} "
+           f"GROUP BY a.question_id")
+    return sql, params
 
 
 def _joined_sql(plan: _Plan, names: dict) -> tuple[str, list]:
@@ -329,7 +381,7 @@ def _read_django(plan: _Plan, connection, build: Callable) -> pd.DataFrame:
     if plan.has_json:  # a jsonb may come back parsed: back to JSON text
         data["codes"] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v)
                                   for v in cols[names.index("codes")]], pa.string())
-    return build(responses, labels, pa.table(data).to_batches())
+    return build(labels, [responses, *pa.table(data).to_batches()])
 
 
 def _read_labels(using: str, wave_ids: list[int]) -> Labels:
@@ -355,8 +407,9 @@ def _uuid_text(value) -> str:
     return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
 
 
-def _adbc_connect(connection):
-    """An ADBC connection to the very database ``connection`` uses, or None when there is none."""
+def _adbc_connect(connection, autocommit: bool = False):
+    """An ADBC connection to the very database ``connection`` uses, or None when there is none.
+    Not in autocommit mode unless asked: its statements then share one transaction."""
     vendor = connection.vendor
     settings = connection.settings_dict
     if vendor == "sqlite":
@@ -364,7 +417,7 @@ def _adbc_connect(connection):
             return None  # a second connection would see another (or a new, empty) database
         import adbc_driver_sqlite.dbapi as adbc_sqlite
 
-        return adbc_sqlite.connect(str(settings["NAME"]))
+        return adbc_sqlite.connect(str(settings["NAME"]), autocommit=autocommit)
     if vendor == "postgresql":
         import adbc_driver_postgresql.dbapi as adbc_pg
 
@@ -385,7 +438,7 @@ def _adbc_connect(connection):
                 query[key] = str(options[key])
         qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
         uri = f"postgresql://{auth}{netloc}/{quote(settings['NAME'], safe='')}" + (f"?{qs}" if qs else "")
-        return adbc_pg.connect(uri)
+        return adbc_pg.connect(uri, autocommit=autocommit)
     return None
 
 
@@ -415,72 +468,283 @@ _KEYS_INSERT = "INSERT INTO ecoute_frames_keys (kind, id, code) VALUES ($1, $2, 
 _KEYS_ANALYZE = "ANALYZE ecoute_frames_keys"
 
 
+# How the ADBC reader shares its work (see _read_adbc); the tests make these small.
+_READERS = 2  # connections reading at once (the machine has two cores or more; the builder runs on the caller's)
+_PARALLEL_MIN_ANSWERS = 300_000  # SQLite: a smaller answer table (by rowid span) is read by one connection
+_SQLITE_PIECE_ROWS = 500_000  # SQLite: answers (by rowid span) per statement when several connections read
+_PG_CHUNK_PAGES = 2048  # PostgreSQL: pages of the answer table per packed statement (16 MB, ~5 MB packed)
+_QUEUE_DEPTH = 64  # items read ahead of the builder
+_ROWID_ALL = (-(2**63), 2**63 - 1)
+_TID_END = "(4294967295,65535)"  # past the last possible row
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)*")
+
+
 def _read_adbc(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
-    """Two statements on an ADBC connection to the same database, in one snapshot; the answers
-    are handed to ``build`` batch by batch while the next ones are being read."""
-    conn = _adbc_connect(connection)
-    if conn is None:
+    """The data through ADBC connections to the same database, all in one snapshot; None when
+    no ADBC driver can open it (in-memory SQLite).
+
+    The work is a list of jobs — the responses, then the answers range by range of the answer
+    table — run by :data:`_READERS` threads, one connection each, while the caller's thread
+    builds the frame from what they hand over (:class:`_Workers`): the drivers read and convert
+    in C without the GIL, so on two cores reading and building overlap. One snapshot for all the
+    connections: PostgreSQL exports the first transaction's snapshot to the others; SQLite has no
+    such thing, so the read transactions all begin while a write lock is held (see
+    :func:`_sqlite_snapshot`). Small tables are read by one connection.
+    """
+    if connection.vendor == "sqlite":
+        return _read_sqlite(plan, connection, using, build)
+    return _read_postgresql(plan, connection, using, build)
+
+
+def _read_sqlite(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
+    first = _adbc_connect(connection)
+    if first is None:
         return None
     names = _names(connection)
-    sqlite = connection.vendor == "sqlite"
-    if not sqlite:
-        plan = replace(plan, keys_table=_KEYS_TABLE)
-    rsql, rparams = _responses_sql(plan, names, sqlite)
-    asql, aparams = _answers_sql(plan, names, sqlite)
-    labels = _read_labels(using, plan.wave_ids)
-    prefetch = None
+    conns, cursors, workers = [first], [], None
     try:
-        cur = conn.cursor()
-        try:
-            if sqlite:
-                # rid '' marks a typed first row (dropped below); both reads share one snapshot
-                # because the DB-API connection is not in autocommit mode (one read transaction).
-                rsql = _sqlite_typed(rsql, _RESPONSE_COLUMNS, ["''", "0", "0", "0", "0.5"])
-                asql = _sqlite_typed(asql, _answer_names(plan),
-                                     ["''", "-1", "0.5"] + ["''"] * (bool(plan.text_ids) + plan.has_json))
-                style = "qmark"
-                cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
-            else:
-                # The big statements run without bound parameters, so the driver streams them with
-                # binary COPY (a prepared statement's row-by-row results are a third slower): their
-                # values sit in a temporary table, filled by a parameterised INSERT.
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cur.execute(_KEYS_CREATE)
-                cur.executemany(_KEYS_INSERT, plan.key_rows())
-                cur.execute(_KEYS_ANALYZE)
-                style = "numeric"
-            cur.execute(_paramstyle(rsql, style), rparams)
-            responses = cur.fetch_arrow_table().rename_columns(_RESPONSE_COLUMNS)
-            if sqlite:
-                responses = _drop_sentinel(responses)
-            batches: Iterable[pa.RecordBatch] = []
-            if plan.question_ids:
-                cur.execute(_paramstyle(asql, style), aparams)
-                prefetch = _Prefetch(cur.fetch_record_batch())
-                batches = (_drop_sentinel(b) for b in prefetch) if sqlite else prefetch
-            return build(responses, labels, batches)
-        finally:
-            if prefetch is not None:
-                prefetch.close()
-            cur.close()
-            conn.rollback()
+        # rid '' marks a typed first row in every statement (dropped by _drop_sentinel)
+        rsql, rparams = _responses_sql(plan, names, True)
+        rsql = _paramstyle(_sqlite_typed(rsql, _RESPONSE_COLUMNS, ["''", "0", "0", "0", "0.5"]), "qmark")
+        (span, every), ranges = _sqlite_layout(first, names, plan.question_ids)
+        asql, aparams = _answers_sql(replace(plan, question_span=span, every_question=every), names, True,
+                                     ranged=True)
+        asql = _paramstyle(_sqlite_typed(asql, _answer_names(plan),
+                                         ["''", "-1", "0.5"] + ["''"] * (bool(plan.text_ids) + plan.has_json)),
+                           "qmark")
+        if len(ranges) > 1:
+            conns += _sqlite_snapshot(connection, names, first, _READERS - 1)
+        labels = _read_labels(using, plan.wave_ids)
+
+        def responses(cur):
+            cur.execute(rsql, rparams)
+            yield _drop_sentinel(cur.fetch_arrow_table().rename_columns(_RESPONSE_COLUMNS))
+
+        def answers(low: int, high: int):
+            def job(cur):
+                cur.execute(asql, [*aparams, low, high])
+                first_batch = True
+                for batch in cur.fetch_record_batch():
+                    # the typed row comes first (and a stray one would be dropped: no question -1)
+                    yield _drop_sentinel(batch) if first_batch else batch
+                    first_batch = False
+            return job
+
+        for conn in conns:
+            # A DB-API connection is not in autocommit mode: its statements share one read transaction.
+            cursors.append(conn.cursor())
+            cursors[-1].adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+        workers = _Workers(cursors, [responses, *(answers(lo, hi) for lo, hi in ranges)])
+        return build(labels, workers)
     finally:
-        conn.close()
+        _release(workers, cursors, conns)
 
 
-class _Prefetch:
-    """The batches of ``reader``, read ahead by a thread started at once: the driver fetches and
-    converts the next batches (in C, without the GIL) while the caller is busy — first with the
-    responses, then placing each batch. ``close()`` stops the thread (idempotent)."""
+def _question_scope(cur, names: dict, question_ids: list[int], style: str) -> tuple[tuple[int, int] | None, bool]:
+    """(span, every): the span of ``question_ids`` when the questions with ids in it are these and
+    no other, and whether they are all the database's questions (see :meth:`_Plan.question_filter`)."""
+    span = (min(question_ids), max(question_ids))
+    cur.execute(_paramstyle(f"SELECT count(*), sum(CASE WHEN id BETWEEN %s AND %s THEN 1 ELSE 0 END) "
+                            f"FROM {names['question']}", style), list(span))
+    total, within = cur.fetchone()
+    wanted = len(set(question_ids))
+    return (span if within == wanted else None), total == wanted
 
-    _END = object()
 
-    def __init__(self, reader: Iterable[pa.RecordBatch], depth: int = 16) -> None:
+def _sqlite_layout(conn, names: dict, question_ids: list[int]) -> tuple[tuple[tuple[int, int] | None, bool], list]:
+    """How to read the answers: the scope of the questions (:func:`_question_scope`), and rowid
+    ranges that split the answer table for several connections (one range when it is small;
+    none without questions). The outer ends are open, so rows written since are in a range all
+    the same."""
+    if not question_ids:
+        return (None, False), []
+    cur = conn.cursor()
+    try:
+        scope = _question_scope(cur, names, question_ids, "qmark")
+        # one aggregate per query: SQLite then reads one end of the table, not all of it
+        cur.execute(f"SELECT (SELECT min(rowid) FROM {names['answer']}), (SELECT max(rowid) FROM {names['answer']})")
+        low, high = cur.fetchone()
+    finally:
+        cur.close()
+        conn.rollback()  # the snapshot the data is read in begins later
+    if low is None or high - low + 1 < _PARALLEL_MIN_ANSWERS:
+        return scope, [_ROWID_ALL]
+    count = max(_READERS, -(-(high - low + 1) // _SQLITE_PIECE_ROWS))
+    edges = [low + (high - low + 1) * i // count for i in range(count + 1)]
+    edges[0], edges[-1] = _ROWID_ALL[0], _ROWID_ALL[1] + 1
+    return scope, [(edges[i], edges[i + 1] - 1) for i in range(count)]
+
+
+def _sqlite_snapshot(connection, names: dict, first, extra: int) -> list:
+    """``extra`` more connections that read the database as ``first`` does.
+
+    A SQLite read transaction sees the database as it was when the transaction first read it,
+    so all of them begin their read while a third connection holds the write lock (``BEGIN
+    IMMEDIATE``, for a millisecond): no write can commit in between. When the lock is not to be
+    had within 0.2 s (a long write, a read-only file), [] — ``first`` then reads everything.
+    (Only writers using the driver's own copy of SQLite, or other processes, are held off — a
+    write by Django's connection in this same process is not: see the module docstring.)
+    """
+    gate = _adbc_connect(connection, autocommit=True)
+    opened = []
+    try:
+        lock = gate.cursor()
+        try:
+            lock.execute("PRAGMA busy_timeout = 200")
+            lock.fetchall()
+            lock.execute("BEGIN IMMEDIATE")
+            lock.fetchall()
+        except Exception:  # noqa: BLE001 - no lock: one connection reads it all
+            logger.debug("frames.load: no write lock for a shared snapshot; one connection reads", exc_info=True)
+            lock.close()
+            return []
+        try:
+            opened = [_adbc_connect(connection) for _ in range(extra)]
+            for conn in (first, *opened):
+                cur = conn.cursor()
+                cur.execute(f"SELECT 1 FROM {names['answer']} LIMIT 1")  # the read transaction begins
+                cur.fetchall()
+                cur.close()
+        finally:
+            lock.execute("ROLLBACK")
+            lock.fetchall()
+            lock.close()
+        return opened
+    except BaseException:
+        _release(None, [], opened)
+        raise
+    finally:
+        gate.close()
+
+
+def _read_postgresql(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
+    first = _adbc_connect(connection)
+    if first is None:
+        return None
+    names = _names(connection)
+    numeric = set(plan.numeric_ids)
+    # The text, choice and matrix answers come as rows, by a statement without bound parameters,
+    # so that the driver streams it with binary COPY (a prepared statement's row-by-row results
+    # are a third slower): its values sit in a temporary table of each connection, filled by a
+    # parameterised INSERT. The packed statements return a few rows: parameters as usual.
+    streamed = replace(plan, question_ids=[q for q in plan.question_ids if q not in numeric], keys_table=_KEYS_TABLE)
+    rsql, rparams = _packed_responses_sql(plan, names)
+    rsql = _paramstyle(rsql, "numeric")
+    osql, _ = _answers_sql(streamed, names, False)
+    conns, cursors, workers = [first], [first.cursor()], None
+    try:
+        cursors[0].execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        span, every = _question_scope(cursors[0], names, plan.numeric_ids, "numeric") if numeric else (None, False)
+        psql, pparams = _packed_sql(replace(plan, question_ids=plan.numeric_ids, question_span=span,
+                                            every_question=every), names)
+        psql = _paramstyle(psql, "numeric")
+        cursors[0].execute(_paramstyle("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int8",
+                                       "numeric"), [names["answer"]])
+        (pages,) = cursors[0].fetchone()
+        chunks = _pg_chunks(int(pages or 0)) if plan.numeric_ids else []
+        if len(chunks) > 1:
+            conns += _pg_snapshot(connection, cursors[0], _READERS - 1)
+            cursors += [conn.cursor() for conn in conns[1:]]
+        for cur in cursors if streamed.question_ids else []:
+            cur.execute(_KEYS_CREATE)
+            cur.executemany(_KEYS_INSERT, streamed.key_rows())
+            cur.execute(_KEYS_ANALYZE)
+        labels = _read_labels(using, plan.wave_ids)
+
+        def responses(cur):
+            cur.execute(rsql, rparams)
+            yield _unpack_responses(cur.fetch_arrow_table())
+
+        def others(cur):  # text, single, multiple and matrix answers: rows as they are
+            cur.execute(osql)
+            yield from cur.fetch_record_batch()
+
+        def packed(low: str, high: str):
+            def job(cur):
+                cur.execute(psql, [low, high, *pparams])
+                yield _unpack(cur.fetch_arrow_table())
+            return job
+
+        jobs = [responses, *([others] if streamed.question_ids else []), *(packed(lo, hi) for lo, hi in chunks)]
+        workers = _Workers(cursors, jobs)
+        return build(labels, workers)
+    finally:
+        _release(workers, cursors, conns)
+
+
+def _pg_chunks(pages: int) -> list[tuple[str, str]]:
+    """``tid`` bounds that split the answer table's pages into ranges of :data:`_PG_CHUNK_PAGES`
+    (read by TID range scans; the last range is open: pages added since are in it)."""
+    count = max(1, -(-pages // _PG_CHUNK_PAGES))
+    edges = [pages * i // count for i in range(count + 1)]
+    return [(f"({edges[i]},0)", f"({edges[i + 1]},0)" if i < count - 1 else _TID_END) for i in range(count)]
+
+
+def _pg_snapshot(connection, cur, extra: int) -> list:
+    """``extra`` more connections in the snapshot of ``cur``'s transaction (exported, imported);
+    [] when the server will not export it — ``cur`` then reads everything."""
+    try:
+        cur.execute("SELECT pg_export_snapshot()")
+        (snapshot,) = cur.fetchone()
+    except Exception:  # noqa: BLE001 - e.g. a server that cannot: one connection reads it all
+        logger.debug("frames.load: no exported snapshot; one connection reads", exc_info=True)
+        cur.connection.rollback()  # the failed statement ended the transaction: a new one, alone
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return []
+    if not _SNAPSHOT_ID.fullmatch(str(snapshot)):
+        return []
+    opened = []
+    try:
+        for _ in range(extra):
+            conn = _adbc_connect(connection)
+            opened.append(conn)
+            other = conn.cursor()
+            other.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            # SET TRANSACTION SNAPSHOT takes no parameter; the id is the server's own (checked above)
+            other.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            other.close()
+        return opened
+    except BaseException:
+        _release(None, [], opened)
+        raise
+
+
+def _release(workers, cursors: list, conns: list) -> None:
+    """Stop the threads, then close the cursors and end the read transactions."""
+    if workers is not None:
+        workers.close()
+    for cur in cursors:
+        try:
+            cur.close()
+        except Exception:  # noqa: BLE001 - closing: the first error is the one that matters
+            logger.debug("frames.load: closing a cursor failed", exc_info=True)
+    for conn in conns:
+        try:
+            conn.rollback()
+        except Exception:  # noqa: BLE001
+            logger.debug("frames.load: rollback failed", exc_info=True)
+        finally:
+            conn.close()
+
+
+class _Workers:
+    """Jobs run by threads — one thread per cursor, each job on whichever thread is free — whose
+    items come out of one bounded queue as they are ready. A job is ``job(cursor)`` yielding
+    items. The drivers fetch and convert in C without the GIL, so the threads overlap each other
+    and the caller's work. An error in a job is raised to the caller; ``close()`` stops the
+    threads (idempotent)."""
+
+    _DONE = object()
+
+    def __init__(self, cursors: Sequence, jobs: Iterable[Callable], depth: int = _QUEUE_DEPTH) -> None:
+        self._jobs = iter(list(jobs))
+        self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._reader = reader
-        self._thread = threading.Thread(target=self._pump, name="frames-prefetch", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, args=(cur,), name=f"frames-read-{i}", daemon=True)
+                         for i, cur in enumerate(cursors)]
+        for thread in self._threads:
+            thread.start()
 
     def _put(self, item) -> bool:
         while not self._stop.is_set():
@@ -491,27 +755,36 @@ class _Prefetch:
                 continue
         return False
 
-    def _pump(self) -> None:
+    def _run(self, cursor) -> None:
         try:
-            for batch in self._reader:
-                if not self._put(batch):
-                    return
-            self._put(self._END)
+            while not self._stop.is_set():
+                with self._lock:
+                    job = next(self._jobs, None)
+                if job is None:
+                    break
+                for item in job(cursor):
+                    if not self._put(item):
+                        return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             self._put(exc)
+            return
+        self._put(self._DONE)
 
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
-        while True:
+    def __iter__(self) -> Iterator:
+        running = len(self._threads)
+        while running:
             item = self._queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, BaseException):
+            if item is self._DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
                 raise item
-            yield item
+            else:
+                yield item
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()
 
 
 def _drop_sentinel(table):
@@ -541,12 +814,14 @@ def _as(col, typ: pa.DataType) -> pa.Array:
     return col if col.type == typ else col.cast(typ)
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _NIBBLE = np.full(256, 255, dtype=np.uint8)  # ASCII hex digit -> its value (255: not a digit)
 _NIBBLE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
 _NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
 _NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
 _HEX_GROUPS = [(0, 8), (9, 13), (14, 18), (19, 23), (24, 36)]  # the hex digits of 8-4-4-4-12
+_HEX2 = np.array([int.from_bytes(f"{i:02x}".encode(), "little") for i in range(256)], dtype="<u2")  # byte -> 2 digits
+_LOWER_HEX = np.zeros(256, dtype=bool)
+_LOWER_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = True
 
 
 def _uuid_chunk_bytes(arr: pa.Array) -> np.ndarray | None:
@@ -593,10 +868,12 @@ def _uuid_bytes(col: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
 
 def _uuid_strings(raw: np.ndarray) -> pd.Series:
     """Canonical UUID text (8-4-4-4-12, lowercase) of (n, 16) bytes, without a Python loop."""
-    n = len(raw)
-    digits = np.empty((n, 32), dtype=np.uint8)
-    digits[:, 0::2] = _HEX[raw >> 4]
-    digits[:, 1::2] = _HEX[raw & 0x0F]
+    return _dashed(_HEX2[raw].view(np.uint8).reshape(len(raw), 32))
+
+
+def _dashed(digits: np.ndarray) -> pd.Series:
+    """(n, 32) lowercase hex digits (ASCII) as canonical UUID text: a ``str`` Series."""
+    n = len(digits)
     out = np.full((n, 36), ord("-"), dtype=np.uint8)
     start = 0
     for a, b in _HEX_GROUPS:
@@ -604,6 +881,28 @@ def _uuid_strings(raw: np.ndarray) -> pd.Series:
         start += b - a
     offsets = pa.py_buffer(np.arange(0, 36 * (n + 1), 36, dtype=np.int32))
     return pa.Array.from_buffers(pa.string(), n, [None, offsets, pa.py_buffer(out)]).to_pandas()
+
+
+def _uuid_column(col: pa.ChunkedArray | pa.Array) -> pd.Series | None:
+    """The ``response_id`` column: canonical UUID text of every id of ``col``, or None if they
+    are not all UUIDs. Text of 32 lowercase hex digits (how Django stores a UUID on SQLite) only
+    gets its dashes; any other form goes through the bytes."""
+    parts = []
+    for arr in (col.chunks if isinstance(col, pa.ChunkedArray) else [col]):
+        arr = arr.storage if isinstance(arr.type, pa.BaseExtensionType) else arr
+        n = len(arr)
+        if n and not arr.null_count and pa.types.is_string(arr.type):
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
+            if offsets[-1] - offsets[0] == 32 * n and not np.any(np.diff(offsets) != 32):
+                text = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 32)
+                if _LOWER_HEX[text].all():
+                    parts.append(text)
+                    continue
+        raw = _uuid_chunk_bytes(arr)
+        if raw is None:
+            return None
+        parts.append(_HEX2[raw].view(np.uint8).reshape(n, 32))
+    return _dashed(parts[0] if len(parts) == 1 else np.concatenate(parts or [np.zeros((0, 32), np.uint8)]))
 
 
 def _key_words(col: pa.ChunkedArray | pa.Array) -> list[np.ndarray] | None:
@@ -645,13 +944,24 @@ def _hash_words(words: np.ndarray) -> np.ndarray:
 def _categorical(ids: pa.ChunkedArray | pa.Array, labels: dict[int, tuple[str, int]]) -> pd.Categorical:
     """Foreign-key ids as a Categorical of codes, categories (the observed ones) in display order."""
     arr = _as(ids, pa.int64())
-    valid = ~np.asarray(arr.is_null())
+    valid = ~np.asarray(arr.is_null()) if arr.null_count else None
     values = arr.fill_null(0).to_numpy(zero_copy_only=False) if arr.null_count else arr.to_numpy()
-    observed = [int(i) for i in np.unique(values[valid]) if int(i) in labels]
+    present = values if valid is None else values[valid]
+    small = bool(values.size) and values.min() >= 0 and values.max() < 1 << 20  # ids: by a table, no sort
+    seen = np.flatnonzero(np.bincount(present)) if small else np.unique(present)
+    observed = [int(i) for i in seen if int(i) in labels]
     ordered = sorted(observed, key=lambda i: (labels[i][1] is None, labels[i][1] or 0, labels[i][0]))
     categories = pd.Index([labels[i][0] for i in ordered], dtype="str")
     if not ordered:
         return pd.Categorical.from_codes(np.full(len(values), -1, dtype=np.int8), categories=categories)
+    if small:
+        table = np.full(int(values.max()) + 1, -1, dtype=np.int8 if len(ordered) < 127 else np.int64)
+        table[ordered] = np.arange(len(ordered))
+        codes = table[values]
+        if valid is not None:
+            codes[~valid] = -1
+        return pd.Categorical.from_codes(codes, categories=categories)
+    valid = np.ones(len(values), dtype=bool) if valid is None else valid
     keys = np.array(sorted(observed), dtype=np.int64)
     rank = np.empty(len(keys), dtype=np.int64)
     rank[np.searchsorted(keys, ordered)] = np.arange(len(ordered))
@@ -686,9 +996,9 @@ class _Builder:
         weight = _as(responses.column("weight"), pa.float64()).to_numpy(zero_copy_only=False)
         waves = {pk: (code, wave_ids.index(pk) if pk in wave_ids else len(wave_ids))
                  for pk, (code, _order) in labels["wave"].items()}  # in the order asked for
-        r_bytes = _uuid_bytes(responses.column("rid"))
+        response_id = _uuid_column(responses.column("rid"))
         self.columns: dict[str, object] = {
-            "response_id": (_uuid_strings(r_bytes) if r_bytes is not None  # else not UUIDs: as they are
+            "response_id": (response_id if response_id is not None  # else not UUIDs: as they are
                             else _as(responses.column("rid"), pa.string()).to_pandas()),
             "wave": _categorical(responses.column("wave_id"), waves),
             "category": _categorical(responses.column("category_id"), labels["category"]),
@@ -699,11 +1009,13 @@ class _Builder:
         self.r_rid = _plain(responses.column("rid"))
         words = _key_words(self.r_rid)
         self.r_words = self.index = None
+        self.r_columns: list[np.ndarray] = []
         if words is not None:
             self.r_words = np.concatenate(words) if words else np.zeros((0, 2), dtype=np.uint64)
             index = pd.Index(_hash_words(self.r_words))
             if index.is_unique:  # else two ids share their 64-bit mix (astronomically rare): texts
                 self.index = index
+                self.r_columns = [np.ascontiguousarray(self.r_words[:, k]) for k in range(self.r_words.shape[1] - 1)]
         # question id -> position; numeric answers go to a dense block (question x response)
         ids = np.array([q.id for q in questions], dtype=np.int64)
         self.lookup = np.full(int(ids.max(initial=0)) + 2, -1, dtype=np.int64)
@@ -720,28 +1032,76 @@ class _Builder:
 
         Answers come in runs that share a response (its answers are written together), so only
         the first answer of each run is looked up — by a 64-bit mix of the id's raw words in the
-        hash table of the responses — then checked word by word: exact, whatever the mix."""
+        hash table of the responses — then checked (:meth:`_same`): exact, whatever the mix."""
         words = _key_words(rid) if self.index is not None else None
         if words is None or (words and words[0].shape[1] != self.r_words.shape[1]):
-            found = pc.index_in(rid, value_set=self.r_rid)
-            return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            return self._rows_by_value(rid)
         if not words:
             return np.zeros(0, dtype=np.int64)
-        w = words[0] if len(words) == 1 else np.concatenate(words)
-        new = np.empty(len(w), dtype=bool)
-        new[0] = True
-        np.any(w[1:] != w[:-1], axis=1, out=new[1:])
-        starts = np.flatnonzero(new)
-        heads = w[starts]
+        return self._rows_of_words(words[0] if len(words) == 1 else np.concatenate(words))
+
+    def _rows_by_value(self, rid: pa.Array) -> np.ndarray:
+        found = pc.index_in(rid, value_set=self.r_rid)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def _rows_of_words(self, w: np.ndarray) -> np.ndarray:
+        """Rows of ids given as raw words (m, W), looking up only the first of each run."""
+        starts, heads = None, w
+        if len(w) > 1:
+            new = np.empty(len(w), dtype=bool)
+            new[0] = True
+            np.not_equal(w[1:, 0], w[:-1, 0], out=new[1:])
+            for k in range(1, w.shape[1]):
+                new[1:] |= w[1:, k] != w[:-1, k]
+            starts = np.flatnonzero(new)
+            heads = w[starts]
         pos = self.index.get_indexer(_hash_words(heads))
-        hit = pos >= 0
-        hit[hit] = np.all(self.r_words[pos[hit]] == heads[hit], axis=1)
-        pos[~hit] = -1
+        pos[~self._same(pos, heads)] = -1
+        if starts is None or len(starts) == len(w):
+            return pos
         return np.repeat(pos, np.diff(np.append(starts, len(w))))
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows == 0:
-            return
+    def _same(self, pos: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """Whether each id found by its mix at ``pos`` (-1: not found) is the id of ``words``.
+        Exact: equal mixes and all the words but the last equal are equal ids (the mix multiplies
+        the last word by an odd constant, one-to-one), so the last word need not be compared."""
+        hit = pos >= 0
+        at = np.where(hit, pos, 0)
+        for k, column in enumerate(self.r_columns):
+            hit &= column[at] == words[:, k]
+        return hit
+
+    def add(self, item: pa.RecordBatch | _Packed) -> None:
+        if isinstance(item, _Packed):
+            self._place(item)
+        elif item.num_rows:
+            self._add_batch(item)
+
+    def _place(self, packed: _Packed) -> None:
+        """Packed numeric answers: all their ids looked up at once (one call: cheaper per id),
+        then each question's values scattered into its row of the dense block."""
+        fast = self.index is not None and self.r_words.shape[1] == 2
+        found = self.index.get_indexer(packed.mixes) if fast else None
+        start = 0
+        for qid, words, values in packed.pieces:
+            j = self.lookup[qid] if 0 <= qid < len(self.lookup) else -1
+            stop = start + len(words)
+            if fast:
+                rows = found[start:stop]
+                hit = self._same(rows, words)
+            else:
+                rid = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(words),
+                                                           [None, pa.py_buffer(np.ascontiguousarray(words))])
+                rows = self._rows_by_value(rid)
+                hit = rows >= 0
+            start = stop
+            if j < 0 or self.slot[j] < 0:
+                continue
+            if not hit.all():
+                rows, values = rows[hit], values[hit]
+            self.dense[self.slot[j]][rows] = values
+
+    def _add_batch(self, batch: pa.RecordBatch) -> None:
         row = self._rows(_plain(batch.column("rid")))
         qid = _as(batch.column("qid"), pa.int64()).to_numpy(zero_copy_only=False)
         col = self.lookup[np.clip(qid, 0, len(self.lookup) - 1)]
@@ -808,15 +1168,75 @@ class _Builder:
 
 
 def _build(questions: list[_Question], wave_ids: list[int]) -> Callable:
-    """The callback a reader calls with (responses, labels, answer batches) to get the frame."""
-    def build(responses: pa.Table, labels: Labels, batches: Iterable[pa.RecordBatch]) -> pd.DataFrame:
-        builder = _Builder(questions, responses, labels, wave_ids)
-        del responses
-        for batch in batches:
-            builder.add(batch)
+    """The callback a reader calls with (labels, items) to get the frame. ``items`` gives the
+    responses (one ``pa.Table``) and the answers (``pa.RecordBatch`` or :class:`_Packed`) in any
+    order: answers that come before the responses wait for them."""
+    def build(labels: Labels, items: Iterable[pa.Table | pa.RecordBatch | _Packed]) -> pd.DataFrame:
+        builder, early = None, []
+        for item in items:
+            if isinstance(item, pa.Table):
+                builder = _Builder(questions, item, labels, wave_ids)
+                for piece in early:
+                    builder.add(piece)
+                early = []
+            elif builder is None:
+                early.append(item)
+            else:
+                builder.add(item)
+            del item
+        if builder is None:
+            raise RuntimeError("the reader gave no responses")
         return builder.frame()
 
     return build
+
+
+@dataclass
+class _Packed:
+    """Numeric answers as the server packed them (:func:`_packed_sql`): per question, the raw 16
+    bytes of each answer's response id as two uint64 words (shape (m, 2)) and the values (big-
+    endian), both views of the server's bytes; and the mixes (:func:`_hash_words`) of all the ids,
+    the questions one after the other."""
+    pieces: list[tuple[int, np.ndarray, np.ndarray]]
+    mixes: np.ndarray
+
+
+_PACKED = np.dtype([("rid", np.uint64, (2,)), ("value", ">f8")])
+
+
+_PACKED_RESPONSE = np.dtype([("rid", "V16"), ("wave_id", ">i8"), ("category_id", ">i8"), ("channel_id", ">i8"),
+                             ("weight", ">f8")])
+
+
+def _unpack_responses(table: pa.Table) -> pa.Table:
+    """The result of :func:`_packed_responses_sql` as the responses table the builder takes."""
+    packed = _plain(table.column(0))
+    data = packed[0].as_buffer() if len(packed) and packed[0].is_valid else b""
+    records = np.frombuffer(data, dtype=_PACKED_RESPONSE)
+    n = len(records)
+    channel = records["channel_id"].astype(np.int64)
+    none = channel == _NO_ID
+    return pa.table({
+        "rid": pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), n, [None, pa.py_buffer(records["rid"].copy())]),
+        "wave_id": pa.array(records["wave_id"].astype(np.int64)),
+        "category_id": pa.array(records["category_id"].astype(np.int64)),
+        "channel_id": pa.array(channel, mask=none) if none.any() else pa.array(channel),
+        "weight": pa.array(records["weight"].astype(np.float64)),
+    })
+
+
+def _unpack(table: pa.Table) -> _Packed:
+    """The result of :func:`_packed_sql` (question id, bytea) as numpy arrays (in the reading
+    thread: the ids' mixes too, so that the builder only looks them up)."""
+    qids = table.column(0).to_pylist()
+    packed = _plain(table.column(1))
+    pieces = []
+    for i, qid in enumerate(qids):
+        if qid is not None and packed[i].is_valid:
+            records = np.frombuffer(packed[i].as_buffer(), dtype=_PACKED)
+            pieces.append((int(qid), records["rid"], records["value"]))
+    mixes = [_hash_words(words) for _qid, words, _values in pieces]
+    return _Packed(pieces, np.concatenate(mixes) if mixes else np.zeros(0, dtype=np.uint64))
 
 
 def _parse_json(text: str | None):
@@ -842,7 +1262,7 @@ def _empty_frame(questions: list[_Question]) -> pd.DataFrame:
     responses = pa.table({"rid": pa.array([], pa.string()), "wave_id": pa.array([], pa.int64()),
                           "category_id": pa.array([], pa.int64()), "channel_id": pa.array([], pa.int64()),
                           "weight": pa.array([], pa.float64())})
-    return _build(questions, [])(responses, {"wave": {}, "category": {}, "channel": {}}, [])
+    return _build(questions, [])({"wave": {}, "category": {}, "channel": {}}, [responses])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -895,6 +1315,7 @@ def load(
         question_ids=[q.id for q in qlist],
         text_ids=[q.id for q in qlist if q.type in TEXT_TYPES],
         has_json=any(q.type in JSON_TYPES for q in qlist),
+        numeric_ids=[q.id for q in qlist if q.type in NUMERIC_TYPES],
     )
     connection = connections[using]
     build = _build(qlist, wave_ids)

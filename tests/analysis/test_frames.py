@@ -6,6 +6,7 @@ an earlier output of the loader.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from analysis import frames
-from surveys.models import Answer, Channel, Question, Response, UserCategory, Wave
+from surveys.models import Answer, Channel, Question, Response, Section, UserCategory, Wave
 from tests import factories
 
 
@@ -219,6 +220,20 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("response_id").reset_index(drop=True)
 
 
+def _adbc_sees_the_data(tmp_path, monkeypatch) -> None:
+    """ADBC cannot open an in-memory SQLite database (the tests' one): point it at a file copy,
+    made now, of the same database. Nothing to do on PostgreSQL or a SQLite file."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        path = tmp_path / "copy.sqlite3"
+        connection.ensure_connection()
+        with sqlite3.connect(path) as target:
+            connection.connection.backup(target)
+        monkeypatch.setattr(frames, "_adbc_connect",
+                            lambda conn, autocommit=False: adbc_sqlite.connect(str(path), autocommit=autocommit))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_adbc_reader_gives_the_same_frame(tmp_path, monkeypatch):
     survey = factories.build_survey()
@@ -233,14 +248,8 @@ def test_adbc_reader_gives_the_same_frame(tmp_path, monkeypatch):
         assert frames.load([wave]).attrs["reader"] == "django"
         with pytest.raises(RuntimeError):
             frames.load([wave], reader="adbc")
-        # ...so check the SQLite ADBC reader on a file copy of the same database.
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-        path = tmp_path / "copy.sqlite3"
-        connection.ensure_connection()
-        with sqlite3.connect(path) as target:
-            connection.connection.backup(target)
-        monkeypatch.setattr(frames, "_adbc_connect", lambda conn: adbc_sqlite.connect(str(path)))
+    # ...so the SQLite ADBC reader is checked on a file copy of the same database.
+    _adbc_sees_the_data(tmp_path, monkeypatch)
     for partial in (False, True):
         fast = frames.load([wave], include_partial=partial, reader="adbc")
         slow = frames.load([wave], include_partial=partial, reader="django")
@@ -265,6 +274,190 @@ def test_auto_reader_uses_adbc_outside_a_transaction_when_it_can(monkeypatch):
     monkeypatch.setattr(frames, "_adbc_connect", broken)
     fallback = frames.load([wave])  # a failing driver falls back to Django's cursor
     assert fallback.attrs["reader"] == "django" and fallback["SAT_OVERALL"].tolist() == [4]
+
+
+def _many_responses(survey, wave, n: int) -> None:
+    """n responses (a tenth partial) with every kind of answer, skipped ones and "don't know",
+    written in bulk (the ADBC reader's ranges and threads need a few pages of answers)."""
+    rng = random.Random(2026)
+    categories = list(UserCategory.objects.filter(code__in=["researchers", "journalists", "general_public"]))
+    channels = [*Channel.objects.all(), None]
+    questions = {q.code: q for q in Question.objects.filter(survey=survey)}
+    responses = []
+    for i in range(n):
+        partial = i % 10 == 9
+        responses.append(Response(survey=survey, wave=wave, category=rng.choice(categories),
+                                  channel=rng.choice(channels), status="partial" if partial else "complete",
+                                  weight=rng.choice([1.0, 0.5, 2.25]),
+                                  submitted_at=None if partial else timezone.now()))
+    Response.objects.bulk_create(responses)
+    answers = []
+    for r in responses:
+        def add(code, **fields):
+            answers.append(Answer(response=r, question=questions[code], **fields))
+
+        add("SAT_OVERALL", value=rng.randint(1, 5))
+        if rng.random() < 0.8:
+            add("NPS", value=rng.randint(0, 10))
+        add("USED", codes=rng.choice([["web"], ["contact"], ["web", "contact"], []]))
+        if rng.random() < 0.2:
+            add("SAT_WEB", dont_know=True)
+        else:
+            add("SAT_WEB", value=rng.randint(1, 5))
+        add("WEB_MATRIX", codes={k: rng.randint(1, 5) for k in ("find", "understand") if rng.random() < 0.7})
+        if r.category.code == "researchers":
+            add("MICRO", text=rng.choice(["yes", "no"]))
+            add("SAT_MICRO", value=rng.randint(0, 10))
+        if r.category.code == "journalists":
+            add("EMBARGO", value=rng.randint(1, 5))
+        if rng.random() < 0.3:
+            add("SUGG", text=rng.choice(["Plus de données", "API", "=1+1", ""]))
+        add("VISITS", value=rng.choice([0, 3, 12.5, 99.75]))
+    Answer.objects.bulk_create(answers)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-connection", "parallel"])
+def test_adbc_reader_on_many_rows_gives_the_same_frame(tmp_path, monkeypatch, parallel):
+    """The ADBC reader against the Django reader on a few hundred responses: in one range and on
+    one connection, then (the ranges made tiny) in many ranges read by two connections at once
+    (SQLite: rowid ranges, a shared snapshot; PostgreSQL: packed page ranges, an exported
+    snapshot). With another survey's answers in the tables, the three question filters: none
+    (all the questions), a span of ids, a list."""
+    survey = factories.build_survey()
+    wave = survey.waves.get()
+    _many_responses(survey, wave, 240)
+    other = factories.SurveyFactory(slug="other")
+    other_wave = factories.WaveFactory(survey=other, code="2026")
+    section = Section.objects.create(survey=other, code="s", order=1, title_fr="S", title_en="S")
+    factories.question(section, "OTHER", "satisfaction", 1)
+    for _ in range(5):
+        respond(other, other_wave, "researchers", None, OTHER={"value": 2})
+    _adbc_sees_the_data(tmp_path, monkeypatch)
+    if parallel:
+        monkeypatch.setattr(frames, "_PARALLEL_MIN_ANSWERS", 1)
+        monkeypatch.setattr(frames, "_SQLITE_PIECE_ROWS", 150)
+        monkeypatch.setattr(frames, "_PG_CHUNK_PAGES", 2)
+    threads = []
+    workers = frames._Workers.__init__
+
+    def spy(self, cursors, jobs, *args):
+        jobs = list(jobs)
+        threads.append((len(cursors), len(jobs)))
+        workers(self, cursors, jobs, *args)
+
+    monkeypatch.setattr(frames._Workers, "__init__", spy)
+    loads = [{}, {"include_partial": True}, {"questions": ["SAT_OVERALL", "USED", "SUGG", "VISITS"]},
+             {"questions": ["NPS", "SAT_WEB", "WEB_MATRIX", "MICRO"]}]
+    for kwargs in loads:
+        fast = frames.load([wave], reader="adbc", **kwargs)
+        slow = frames.load([wave], reader="django", **kwargs)
+        assert fast.attrs["reader"] == "adbc"
+        assert len(fast) == (240 if kwargs.get("include_partial") else 216)
+        pd.testing.assert_frame_equal(_sorted(fast), _sorted(slow))
+    # the other survey: all of one survey's questions, not all of the database's
+    assert frames.load([other_wave], reader="adbc")["OTHER"].tolist() == [2.0] * 5
+    if parallel:
+        assert all(count == 2 and jobs > 3 for count, jobs in threads), threads
+    else:
+        assert all(count == 1 for count, _jobs in threads), threads
+
+
+@pytest.mark.django_db(transaction=True)
+def test_adbc_reader_when_every_question_is_a_score(tmp_path, monkeypatch):
+    """A database whose questions are all numeric and all read (as in bench/bench_load.py): no
+    filter on the question at all, in parallel ranges."""
+    factories.UserCategoryFactory(code="researchers", order=1)
+    survey = factories.SurveyFactory(slug="scores")
+    wave = factories.WaveFactory(survey=survey, code="2026")
+    section = Section.objects.create(survey=survey, code="s", order=1, title_fr="S", title_en="S")
+    factories.question(section, "A", "satisfaction", 1, allow_dont_know=True)
+    factories.question(section, "B", "nps", 2)
+    factories.question(section, "C", "number", 3)
+    for i in range(150):
+        respond(survey, wave, "researchers", None, status="partial" if i % 7 == 0 else "complete",
+                A={"dont_know": True} if i % 5 == 0 else {"value": i % 5 + 1}, B={"value": i % 11},
+                **({"C": {"value": i / 4}} if i % 3 else {}))
+    _adbc_sees_the_data(tmp_path, monkeypatch)
+    monkeypatch.setattr(frames, "_PARALLEL_MIN_ANSWERS", 1)
+    monkeypatch.setattr(frames, "_SQLITE_PIECE_ROWS", 100)
+    monkeypatch.setattr(frames, "_PG_CHUNK_PAGES", 1)
+    filters = []
+    for name in ("_answers_sql", "_packed_sql"):
+        def spy(plan, *args, _original=getattr(frames, name), _name=name, **kwargs):
+            if _name == "_packed_sql" or kwargs.get("ranged"):  # the statements that read the scores
+                filters.append(plan.question_filter()[0])
+            return _original(plan, *args, **kwargs)
+
+        monkeypatch.setattr(frames, name, spy)
+    fast = frames.load([wave], reader="adbc")
+    assert filters == ["TRUE"]
+    slow = frames.load([wave], reader="django")
+    assert len(fast) == 128 and fast["A"].isna().sum() == 25 and fast["C"].dtype == np.float64
+    pd.testing.assert_frame_equal(_sorted(fast), _sorted(slow))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_reads_on_one_connection_when_a_writer_holds_the_lock(tmp_path, monkeypatch):
+    """SQLite: the connections that read at once begin while the reader holds the write lock for
+    an instant (so that they see the same data); when a writer keeps it, one connection reads."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    survey = factories.build_survey()
+    wave = survey.waves.get()
+    _many_responses(survey, wave, 60)
+    _adbc_sees_the_data(tmp_path, monkeypatch)
+    monkeypatch.setattr(frames, "_PARALLEL_MIN_ANSWERS", 1)
+    monkeypatch.setattr(frames, "_SQLITE_PIECE_ROWS", 50)
+    expected = _sorted(frames.load([wave], reader="django"))
+    threads = []
+    workers = frames._Workers.__init__
+
+    def spy(self, cursors, jobs, *args):
+        threads.append(len(cursors))
+        workers(self, cursors, jobs, *args)
+
+    monkeypatch.setattr(frames._Workers, "__init__", spy)
+    pd.testing.assert_frame_equal(_sorted(frames.load([wave], reader="adbc")), expected)
+    writer = frames._adbc_connect(connection, autocommit=True)
+    cur = writer.cursor()
+    try:
+        cur.execute("BEGIN IMMEDIATE")
+        pd.testing.assert_frame_equal(_sorted(frames.load([wave], reader="adbc")), expected)
+    finally:
+        cur.execute("ROLLBACK")
+        cur.close()
+        writer.close()
+    assert threads == [2, 1]
+
+
+def test_workers_hand_over_every_item_and_raise_a_job_error():
+    class Boom(Exception):
+        pass
+
+    def job(items):
+        def run(cursor):
+            for item in items:
+                yield (cursor, item)
+        return run
+
+    def failing(cursor):
+        yield (cursor, "before")
+        raise Boom("driver exploded")
+
+    workers = frames._Workers(["a", "b"], [job(range(50)), job(range(50, 100)), job(range(100, 120))], depth=4)
+    try:
+        got = list(workers)
+    finally:
+        workers.close()
+    assert sorted(item for _cursor, item in got) == list(range(120))
+    assert {cursor for cursor, _item in got} <= {"a", "b"}
+    workers = frames._Workers(["a", "b"], [job(range(1000)), failing, job(range(1000))], depth=2)
+    try:
+        with pytest.raises(Boom):
+            list(workers)
+    finally:
+        workers.close()  # the other thread stops too (it would block on the full queue)
 
 
 def test_uuid_text_forms_are_decoded_without_a_loop():
