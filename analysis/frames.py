@@ -1104,7 +1104,7 @@ class _Builder:
     def _add_batch(self, batch: pa.RecordBatch) -> None:
         row = self._rows(_plain(batch.column("rid")))
         qid = _as(batch.column("qid"), pa.int64()).to_numpy(zero_copy_only=False)
-        col = self.lookup[np.clip(qid, 0, len(self.lookup) - 1)]
+        col = self.lookup.take(qid, mode="clip")  # -1 (other questions) at both ends
         keep = (row >= 0) & (col >= 0)
         if not keep.all():
             row, col = row[keep], col[keep]

@@ -348,7 +348,8 @@ def test_adbc_reader_on_many_rows_gives_the_same_frame(tmp_path, monkeypatch, pa
 
     monkeypatch.setattr(frames._Workers, "__init__", spy)
     loads = [{}, {"include_partial": True}, {"questions": ["SAT_OVERALL", "USED", "SUGG", "VISITS"]},
-             {"questions": ["NPS", "SAT_WEB", "WEB_MATRIX", "MICRO"]}]
+             {"questions": ["NPS", "SAT_WEB", "WEB_MATRIX", "MICRO"]}, {"questions": ["USED", "MICRO", "SUGG"]},
+             {"questions": ["EMBARGO"]}, {"questions": []}]
     for kwargs in loads:
         fast = frames.load([wave], reader="adbc", **kwargs)
         slow = frames.load([wave], reader="django", **kwargs)
@@ -357,8 +358,9 @@ def test_adbc_reader_on_many_rows_gives_the_same_frame(tmp_path, monkeypatch, pa
         pd.testing.assert_frame_equal(_sorted(fast), _sorted(slow))
     # the other survey: all of one survey's questions, not all of the database's
     assert frames.load([other_wave], reader="adbc")["OTHER"].tolist() == [2.0] * 5
-    if parallel:
-        assert all(count == 2 and jobs > 3 for count, jobs in threads), threads
+    if parallel:  # two connections whenever there are ranges to share (PostgreSQL: of scores)
+        assert all(count == 2 for count, jobs in threads if jobs > 2), threads
+        assert sum(count == 2 for count, _jobs in threads) >= 6, threads
     else:
         assert all(count == 1 for count, _jobs in threads), threads
 
