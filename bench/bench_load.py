@@ -167,10 +167,10 @@ def _insert_sqlite(raw, survey_id: int, question_ids: list[int], responses: dict
 
     ts = responses["submitted_at"].tolist()
     rows = zip(responses["id"].tolist(), responses["wave_id"].tolist(), responses["category_id"].tolist(),
-               responses["channel_id"].tolist(), ts)
+               responses["channel_id"].tolist(), ts, ts, ts)
     raw.executemany(
         f"INSERT INTO {Response._meta.db_table} ({_RESPONSE_COLS}) "
-        f"VALUES (?1, {survey_id}, ?2, ?3, ?4, 'fr', 'complete', 1, '', '', 1.0, 1, ?5, ?5, ?5)",
+        f"VALUES (?, {survey_id}, ?, ?, ?, 'fr', 'complete', 1, '', '', 1.0, 1, ?, ?, ?)",
         rows,
     )
     q = len(question_ids)
