@@ -38,27 +38,54 @@ How it reads (the expensive part is ten million answer rows at a million respons
   - ``"adbc"`` — when an Arrow-native driver can open the **same** database Django uses
     (``adbc_driver_postgresql`` with a URI built from ``settings_dict``, ``adbc_driver_sqlite``
     on the database file) and Django's connection holds no open transaction (its uncommitted
-    writes would be invisible to a second connection): two statements on the ADBC connection,
-    in one snapshot — the selected responses (ids only), then every answer to the survey's
-    questions — read as Arrow record batches, no Python object per row; plus one tiny ORM query
-    for the codes and display order of the waves, categories and channels. On PostgreSQL the
-    statements carry no bound parameter (their values are put in a temporary table by a
-    parameterised INSERT) so that the driver streams them with binary COPY;
+    writes would be invisible to other connections): no Python object per row, and two ADBC
+    connections reading at once, in ONE snapshot, while the caller's thread builds the frame
+    (:func:`_read_adbc`); plus one tiny ORM query for the codes and display order of the waves,
+    categories and channels. Per engine, the cheapest way found (measurements below):
+
+    * SQLite — the responses, then the answers as Arrow record batches, rowid range by rowid
+      range, the ranges shared by the two connections. The driver's cost is per value (about
+      0.1 µs: 3.7 s of one core for 10 M answers × 3 columns), so the only lever is the second
+      core. SQLite has no shared snapshot: both read transactions begin while the write lock is
+      held for an instant (``BEGIN IMMEDIATE`` on a third connection); if a writer keeps it, one
+      connection reads everything. The question filter is ``BETWEEN`` or none when that says the
+      same as the list (an ``IN`` list costs a seventh of the read);
+    * PostgreSQL — the scores packed by the server: per range of pages of the answer table (TID
+      range scans), one ``bytea`` per question of (16 bytes of response id, float8) records built
+      by ``string_agg``, the responses likewise, read with numpy. Plain rows cost per row at both
+      ends — the server's COPY (2.4 s for 10 M rows) and, larger, the client's (2.6 s: libpq hands
+      the driver each row as a message) —, packed ones a little more on the server (2.9 s) and
+      almost nothing on the client, and with both cores busy the sum decides. The connections
+      share the first one's exported snapshot. Text, choice and matrix answers come as rows by
+      binary COPY (that statement carries no bound parameter: its values sit in a temporary
+      table, filled by a parameterised INSERT);
   - ``"django"`` — otherwise (in-memory SQLite, inside ``atomic()`` as in the tests, or when the
     driver is missing or fails): ONE statement through Django's cursor, the responses with their
-    labels LEFT JOIN their answers. A ``load`` is then two queries on Django's connection.
+    labels LEFT JOIN their answers. A ``load`` is then two queries on Django's connection. (Slow
+    and big at scale: a million responses take over a minute and gigabytes.)
 
   The SQL is written here once (table and column names from the models; values never formatted
-  into the text, always bound parameters).
-* the frame is built while the answers arrive: a thread reads the next batches ahead while each
-  batch is placed — every answer on its response's row by a hash lookup of the response ids
-  (on the raw id bytes, once per run of answers of one response), scores into a dense numpy
-  block (question × response) by one vectorised assignment per batch: no pandas pivot, no loop
-  per answer, no copy of the ten million rows held at once. Choice and matrix answers (JSON)
-  are parsed once per *distinct* JSON text, not per row.
+  into the text, always bound parameters — save the id of an exported snapshot, which ``SET
+  TRANSACTION SNAPSHOT`` takes only as a literal: the server's own, checked).
+* the frame is built while the answers arrive, from a bounded queue the reading threads fill:
+  every answer on its response's row by a hash lookup of the response ids (on the raw id
+  bytes; SQLite: once per run of answers of one response; PostgreSQL: once per id of a packed
+  range, all in one call), scores into a dense numpy block (question × response) by vectorised
+  assignments: no pandas pivot, no loop per answer, no copy of the ten million rows held at
+  once. Choice and matrix answers (JSON) are parsed once per *distinct* JSON text, not per row.
 
-At a million responses × 10 questions (``bench/bench_load.py``, two cores): about 3 s and half
-a gigabyte on PostgreSQL or SQLite, where the ORM ``values_list`` + ``pivot`` way takes minutes.
+At a million responses × 10 questions (``bench/bench_load.py``, 2 cores, best of two): SQLite
+2.40 s and 744 MiB at the peak, PostgreSQL 2.52 s and 600 MiB (the same machine the same day,
+one connection and plain rows: 4.5 s and 4.1–4.5 s), where the ORM ``values_list`` + ``pivot``
+way takes minutes. Where the time goes, in CPU seconds — SQLite: 3.7 reading the answers (two
+threads), 0.65 the responses, 1 building; PostgreSQL: 3.5 on the server (about a quarter of it
+copying the 730 MB answer table through its default 128 MB of shared buffers), 1.3 in this
+process. Both cores stay busy: a faster load needs less work, not more threads.
+
+The SQLite driver links its own copy of SQLite, so its locks do not see those of Django's
+connection in this process: a write by that connection is not held off by the instant's write
+lock above (another process's is), and closing a driver connection drops the POSIX locks this
+process holds on the file (sqlite.org/howtocorrupt.html, "multiple copies of SQLite").
 
 Row order is unspecified (sort if you need one). Nothing here computes a statistic.
 """
