@@ -85,7 +85,9 @@ process. Both cores stay busy: a faster load needs less work, not more threads.
 The SQLite driver links its own copy of SQLite, so its locks do not see those of Django's
 connection in this process: a write by that connection is not held off by the instant's write
 lock above (another process's is), and closing a driver connection drops the POSIX locks this
-process holds on the file (sqlite.org/howtocorrupt.html, "multiple copies of SQLite").
+process holds on the file (sqlite.org/howtocorrupt.html, "multiple copies of SQLite"). Hence the
+guard of :func:`_read_sqlite`: the driver reads only in a process with no other thread that may
+hold a Django connection, after Django's own connection of this thread is closed.
 
 Row order is unspecified (sort if you need one). Nothing here computes a statistic.
 """
@@ -523,10 +525,34 @@ def _read_adbc(plan: _Plan, connection, using: str, build: Callable) -> pd.DataF
     return _read_postgresql(plan, connection, using, build)
 
 
+def _other_threads() -> list[str]:
+    """Threads of this process besides the caller's and this module's readers."""
+    me = threading.current_thread()
+    return [t.name for t in threading.enumerate() if t is not me and not t.name.startswith("frames-read-")]
+
+
 def _read_sqlite(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
+    """SQLite through the driver, guarded against its second copy of SQLite in this process.
+
+    Closing a driver connection drops every POSIX lock this process holds on the database file,
+    those of Django's connections included (module docstring): a write of Django's in flight
+    could be lost and another process could take the WAL for its own. So the driver is used only
+    when no other thread of the process may hold a Django connection (a gunicorn sync worker, a
+    command, the bench; not the threaded development server), after everything Django has to
+    read and with Django's own connection of this thread closed (it reopens at its next query).
+    Otherwise None: the Django reader, slower but safe.
+    """
+    others = [] if connection.is_in_memory_db() else _other_threads()  # no file: no file locks
+    if others:
+        logger.info("frames.load: SQLite read through Django: other threads in this process (%s)",
+                    ", ".join(others[:3]))
+        return None
+    labels = _read_labels(using, plan.wave_ids)
     first = _adbc_connect(connection)
     if first is None:
         return None
+    if not connection.is_in_memory_db():  # (an in-memory database would be gone with it)
+        connection.close()
     names = _names(connection)
     conns, cursors, workers = [first], [], None
     try:
@@ -541,7 +567,6 @@ def _read_sqlite(plan: _Plan, connection, using: str, build: Callable) -> pd.Dat
                            "qmark")
         if len(ranges) > 1:
             conns += _sqlite_snapshot(connection, names, first, _READERS - 1)
-        labels = _read_labels(using, plan.wave_ids)
 
         def responses(cur):
             cur.execute(rsql, rparams)
@@ -589,7 +614,8 @@ def _sqlite_layout(conn, names: dict, question_ids: list[int]) -> tuple[tuple[tu
     try:
         scope = _question_scope(cur, names, question_ids, "qmark")
         # one aggregate per query: SQLite then reads one end of the table, not all of it
-        cur.execute(f"SELECT (SELECT min(rowid) FROM {names['answer']}), (SELECT max(rowid) FROM {names['answer']})")
+        bounds = f"SELECT (SELECT min(rowid) FROM {names['answer']}), (SELECT max(rowid) FROM {names['answer']})"
+        cur.execute(bounds)  # table name from the model, no value in the text
         low, high = cur.fetchone()
     finally:
         cur.close()
@@ -629,7 +655,8 @@ def _sqlite_snapshot(connection, names: dict, first, extra: int) -> list:
             opened = [_adbc_connect(connection) for _ in range(extra)]
             for conn in (first, *opened):
                 cur = conn.cursor()
-                cur.execute(f"SELECT 1 FROM {names['answer']} LIMIT 1")  # the read transaction begins
+                begin = f"SELECT 1 FROM {names['answer']} LIMIT 1"
+                cur.execute(begin)  # the read transaction begins
                 cur.fetchall()
                 cur.close()
         finally:
@@ -728,7 +755,8 @@ def _pg_snapshot(connection, cur, extra: int) -> list:
             other = conn.cursor()
             other.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             # SET TRANSACTION SNAPSHOT takes no parameter; the id is the server's own (checked above)
-            other.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            adopt = "SET TRANSACTION SNAPSHOT '" + str(snapshot) + "'"
+            other.execute(adopt)
             other.close()
         return opened
     except BaseException:
@@ -1362,7 +1390,8 @@ def load(
         raise RuntimeError("the ADBC reader cannot see the data of an open transaction")
     if frame is None:
         if reader == "adbc":
-            raise RuntimeError(f"no ADBC driver can open the database {using!r} (in-memory SQLite?)")
+            raise RuntimeError(f"the ADBC reader cannot be used for the database {using!r} (in-memory SQLite, or "
+                               "SQLite in a process with other threads: see frames._read_sqlite)")
         frame, used = _read_django(plan, connection, build), "django"
     frame.attrs["reader"] = used
     return frame

@@ -13,7 +13,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from analysis import frames
@@ -481,3 +481,29 @@ def test_uuid_text_forms_are_decoded_without_a_loop():
     answers = pa.array([ids[2].hex, ids[2].hex, ids[4].hex, ids[0].hex, ids[0].hex])
     assert builder._rows(answers).tolist() == [2, 2, -1, 0, 0]  # runs, a stranger, runs
     assert builder._rows(pa.array(["x", ids[1].hex])).tolist() == [-1, 1]  # not all UUIDs: by text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_file_is_not_read_by_the_driver_beside_other_threads(tmp_path, monkeypatch):
+    """Two copies of SQLite in one process: closing the driver's connection would drop the locks
+    of Django connections held by other threads, so with other threads the Django reader is used."""
+    import threading
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has no file locks in this process")
+    survey = factories.build_survey()
+    wave = survey.waves.get()
+    respond(survey, wave, "researchers", "website", SAT_OVERALL={"value": 4})
+    _adbc_sees_the_data(tmp_path, monkeypatch)
+    monkeypatch.setattr(type(connections["default"]), "is_in_memory_db", lambda self: False)  # as a file database
+    done = threading.Event()
+    other = threading.Thread(target=done.wait, name="another-request")
+    other.start()
+    try:
+        assert frames.load([wave]).attrs["reader"] == "django"
+        with pytest.raises(RuntimeError, match="other threads"):
+            frames.load([wave], reader="adbc")
+    finally:
+        done.set()
+        other.join()
+    assert connection.connection is not None  # Django's connection was left alone
