@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
@@ -59,10 +60,20 @@ class Run:
             return None
 
 
-_STRUCTURE_CACHE: dict[tuple[int, object], list[Section]] = {}
+class Structure(list):
+    """A survey's sections in order (see :func:`survey_structure`), with what is derived from them
+    computed once per cached structure instead of once per call."""
+
+    @cached_property
+    def question_types(self) -> dict[str, str]:
+        """Question code → type (conditions read answers by type, many times per request)."""
+        return {q.code: q.type for s in self for q in section_questions(s)}
 
 
-def survey_structure(survey: Survey) -> list[Section]:
+_STRUCTURE_CACHE: dict[tuple[int, object], Structure] = {}
+
+
+def survey_structure(survey: Survey) -> Structure:
     """Sections with their questions, choices and categories (read-only, cached per process).
 
     The cache key holds the survey's `updated_at`, which every change to a section, question or
@@ -74,7 +85,7 @@ def survey_structure(survey: Survey) -> list[Section]:
         return cached
     questions = Question.objects.order_by("order", "id").prefetch_related("choices", "categories").select_related(
         "channel")
-    structure = list(
+    structure = Structure(
         survey.sections.order_by("order", "id").prefetch_related("categories", Prefetch("questions", questions))
     )
     if len(_STRUCTURE_CACHE) > 200:
@@ -103,21 +114,10 @@ def section_questions(section: Section) -> list[Question]:
     return questions
 
 
-_TYPES_CACHE: dict[int, tuple[object, dict[str, str]]] = {}
-
-
 def _question_types(structure: Iterable[Section]) -> dict[str, str]:
-    """Question code → type, memoised per structure object (the cached one is asked many times
-    per request); the entry keeps its structure alive, so an id is never reused while cached."""
-    hit = _TYPES_CACHE.get(id(structure))
-    if hit is not None and hit[0] is structure:
-        return hit[1]
-    types = {q.code: q.type for s in structure for q in section_questions(s)}
-    if isinstance(structure, list):
-        if len(_TYPES_CACHE) > 200:
-            _TYPES_CACHE.clear()
-        _TYPES_CACHE[id(structure)] = (structure, types)
-    return types
+    if isinstance(structure, Structure):
+        return structure.question_types
+    return {q.code: q.type for s in structure for q in section_questions(s)}
 
 
 def answers_for_logic(structure: Iterable[Section], answers: Mapping[str, StoredAnswer]) -> dict:
@@ -157,20 +157,28 @@ def response_load_answers(response_id: str | uuid.UUID) -> dict[str, StoredAnswe
 
 
 def _ensure_draft(run: Run, language: str, survey: Survey | None = None) -> Response:
-    """The draft row of this run, inserted unless it exists (a conflict on the id means another
-    request did it). Once the draft exists this is one SELECT: the common case, every step after
-    the first."""
+    """The draft row of this run, inserted unless it exists. Once the draft exists this is one
+    SELECT: the common case, every step after the first."""
     survey = survey if survey is not None and survey.pk == run.survey_id else Survey.objects.get(pk=run.survey_id)
-    response = Response.objects.select_related("category", "channel").filter(pk=run.response_id).first()
-    if response is not None:
-        if response.status == ResponseStatus.PARTIAL and (
-            response.category.code != run.category
-            or (response.channel.code if response.channel_id else None) != (run.channel or None)
-        ):
-            _reclassify(response, run)
-        if response.survey_id == survey.pk:
-            response.survey = survey  # no query for it later
-        return response
+    response = _draft_query().filter(pk=run.response_id).first()
+    if response is None:
+        response = _insert_draft(run, language, survey)
+    if response.status == ResponseStatus.PARTIAL and (
+        response.category.code != run.category
+        or (response.channel.code if response.channel_id else None) != (run.channel or None)
+    ):
+        _reclassify(response, run)
+    if response.survey_id == survey.pk:
+        response.survey = survey  # no query for it later
+    return response
+
+
+def _draft_query():
+    return Response.objects.select_related("category", "channel")
+
+
+def _insert_draft(run: Run, language: str, survey: Survey) -> Response:
+    """Insert the draft with the run's id; a conflict on the id means another request did it."""
     category_id = _code_id(UserCategory, run.category)
     if category_id is None:
         raise UserCategory.DoesNotExist(run.category)
@@ -185,16 +193,10 @@ def _ensure_draft(run: Run, language: str, survey: Survey | None = None) -> Resp
             Response.objects.bulk_create([draft], ignore_conflicts=True)
     except IntegrityError:
         pass  # the participant already has a response (two tabs on one invitation): continue it
-    response = Response.objects.filter(pk=draft.id).first()
+    response = _draft_query().filter(pk=draft.id).first()
     if response is None and run.participant_id is not None:
-        response = Response.objects.get(participant_id=run.participant_id)
+        response = _draft_query().get(participant_id=run.participant_id)
         run.response_id = str(response.id)
-    if response.status == ResponseStatus.PARTIAL and (
-        response.category_id != draft.category_id or response.channel_id != draft.channel_id
-    ):
-        _reclassify(response, run)
-    if response.survey_id == survey.pk:
-        response.survey = survey
     return response
 
 
