@@ -542,7 +542,8 @@ def _read_sqlite(plan: _Plan, connection, using: str, build: Callable) -> pd.Dat
     read and with Django's own connection of this thread closed (it reopens at its next query).
     Otherwise None: the Django reader, slower but safe.
     """
-    others = [] if connection.is_in_memory_db() else _other_threads()  # no file: no file locks
+    in_memory = connection.is_in_memory_db()
+    others = [] if in_memory else _other_threads()  # no file: no file locks
     if others:
         logger.info("frames.load: SQLite read through Django: other threads in this process (%s)",
                     ", ".join(others[:3]))
@@ -551,7 +552,7 @@ def _read_sqlite(plan: _Plan, connection, using: str, build: Callable) -> pd.Dat
     first = _adbc_connect(connection)
     if first is None:
         return None
-    if not connection.is_in_memory_db():  # (an in-memory database would be gone with it)
+    if not in_memory:  # (an in-memory database would be gone with it)
         connection.close()
     names = _names(connection)
     conns, cursors, workers = [first], [], None
