@@ -19,6 +19,7 @@ from .models import (
     UserCategory, Wave,
 )
 from .permissions import surveys_for
+from .services.publishing import PublishRefused, survey_close, survey_publish
 
 LOCKED_MESSAGE = _(
     "Cette enquête a déjà des réponses : on ne peut plus supprimer ses questions ni changer leur code ou "
@@ -153,13 +154,15 @@ class WaveInline(admin.TabularInline):
 @admin.register(Survey)
 class SurveyAdmin(OwnedSurveyMixin, admin.ModelAdmin):
     survey_lookup = ""
-    list_display = ["slug", "title_fr", "min_cell", "notice_version", "preview_links"]
+    list_display = ["slug", "title_fr", "status", "min_cell", "notice_version", "preview_links"]
+    list_filter = ["status"]
     search_fields = ["slug", "title_fr", "title_en"]
     inlines = [WaveInline, SectionInline]
     filter_horizontal = ["categories", "owners"]
-    readonly_fields = ["notice_version", "preview_links"]
+    readonly_fields = ["status", "notice_version", "preview_links"]
+    actions = ["publish", "close"]
     fieldsets = [
-        (None, {"fields": ["slug", "title_fr", "title_en", "intro_fr", "intro_en", "categories", "owners",
+        (None, {"fields": ["status", "slug", "title_fr", "title_en", "intro_fr", "intro_en", "categories", "owners",
                            "preview_links"]}),
         (_("Remerciements"), {"fields": ["thanks_fr", "thanks_en"]}),
         (_("Confidentialité et conservation"), {"fields": [
@@ -184,6 +187,22 @@ class SurveyAdmin(OwnedSurveyMixin, admin.ModelAdmin):
         if obj is not None and obj.has_responses():
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.action(description=_("Publier (après la liste de contrôle)"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset) -> None:
+        for survey in queryset:
+            try:
+                survey_publish(survey, request.user)
+                messages.success(request, _("« %(slug)s » est publiée.") % {"slug": survey.slug})
+            except PublishRefused as exc:
+                messages.error(request, _("« %(slug)s » n'est pas publiée : %(problems)s") % {
+                    "slug": survey.slug, "problems": " ; ".join(exc.problems)})
+
+    @admin.action(description=_("Clore (plus de réponses, les résultats restent)"), permissions=["change"])
+    def close(self, request: HttpRequest, queryset) -> None:
+        for survey in queryset:
+            survey_close(survey, request.user)
+        messages.success(request, _("Enquêtes closes : %(n)d.") % {"n": len(queryset)})
 
 
 @admin.register(UserCategory, Channel)

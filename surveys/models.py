@@ -90,9 +90,20 @@ NOTICE_ELEMENTS: list[tuple[str, str]] = [
 ]
 
 
+class SurveyStatus(models.TextChoices):
+    """A survey is built as a draft (public URLs 404), published (answerable), then closed (410)."""
+
+    DRAFT = "draft", _("brouillon")
+    PUBLISHED = "published", _("publiée")
+    CLOSED = "closed", _("close")
+
+
 class Survey(models.Model):
     """A questionnaire definition: common core plus modules per category, answered in waves."""
 
+    status = models.CharField(_("statut"), max_length=10, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT,
+                              help_text=_("Brouillon : invisible du public. Publiée : ouverte aux réponses. "
+                                          "Close : ne reçoit plus de réponses, les résultats restent."))
     slug = models.SlugField(_("identifiant d'URL"), max_length=60, unique=True)
     title_fr = models.CharField(_("titre (fr)"), max_length=200)
     title_en = models.CharField(_("titre (en)"), max_length=200, blank=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import staff_views
+from . import publishing_views, staff_views
 
 app_name = "staff"
 
@@ -17,6 +17,7 @@ urlpatterns = [
          name="participants_undeliverable"),
     path("<slug:slug>/participants/<int:pk>/injoignable/", staff_views.participant_undeliverable,
          name="participant_undeliverable"),
+    path("<slug:slug>/publication/", publishing_views.publication, name="publication"),
     path("<slug:slug>/suivi/", staff_views.tracking_page, name="tracking"),
     path("<slug:slug>/suivi/participants.csv", staff_views.tracking_export, name="tracking_export"),
 ]

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .forms import SectionForm
-from .models import Channel, Participant, ResponseStatus, Survey, UserCategory, new_secret
+from .gate import survey_gate
+from .models import Channel, Participant, ResponseStatus, Survey, SurveyStatus, UserCategory, new_secret
 from .permissions import in_group, surveys_for
 from .services.responses import (
     Run, response_by_resume_code, participant_by_token, survey_structure, wave_for_answering,
@@ -23,7 +24,7 @@ from .wizard import CATEGORY_STEP, get_run, restore_storage, save_run, storage_p
 def home(request: HttpRequest) -> HttpResponse:
     """Open surveys for the public; links to the admin and dashboards for staff."""
     now = timezone.now()
-    open_surveys = Survey.objects.filter(waves__opens_at__lte=now, waves__closes_at__gt=now).distinct()
+    open_surveys = Survey.objects.filter(status=SurveyStatus.PUBLISHED, waves__opens_at__lte=now, waves__closes_at__gt=now).distinct()
     return render(request, "home.html", {"open_surveys": open_surveys})
 
 
@@ -39,6 +40,8 @@ def _message_page(request: HttpRequest, title: str, body: str, status: int = 200
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     """Open link: `/s/<slug>/?canal=website&categorie=researchers` (both optional)."""
     survey = get_object_or_404(Survey, slug=slug)
+    if (gate := survey_gate(request, survey)) is not None:
+        return gate
     wave, why = wave_for_answering(survey)
     if why:
         return _closed_page(request, survey, wave, why)
@@ -97,6 +100,8 @@ def token_entry(request: HttpRequest, token: str) -> HttpResponse:
                                "ancien message, utilisez le lien du message le plus récent, qui le remplace."),
                              status=404)
     survey = participant.survey
+    if (gate := survey_gate(request, survey)) is not None:
+        return gate
     wave = participant.wave
     if not wave.is_open():
         return _closed_page(request, survey, wave, "closed" if timezone.now() >= wave.closes_at else "not_open_yet")
@@ -133,6 +138,8 @@ def resume_code(request: HttpRequest, code: str) -> HttpResponse:
     survey = response.survey
     if response.status == ResponseStatus.COMPLETE:
         return render(request, "surveys/already.html", {"survey": survey, "code": code})
+    if (gate := survey_gate(request, survey)) is not None:
+        return gate
     if not response.wave.is_open():
         return _closed_page(request, survey, response.wave, "closed")
     run = Run(survey_id=survey.pk, wave_id=response.wave_id, response_id=str(response.id),
@@ -146,11 +153,15 @@ def resume_code(request: HttpRequest, code: str) -> HttpResponse:
 def notice(request: HttpRequest, slug: str) -> HttpResponse:
     """The survey's information notice (GDPR art. 13)."""
     survey = get_object_or_404(Survey, slug=slug)
+    if (gate := survey_gate(request, survey, designer_passes=True, closed_passes=True)) is not None:
+        return gate
     return render(request, "surveys/notice.html", {"survey": survey})
 
 
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
+    if (gate := survey_gate(request, survey, closed_passes=True)) is not None:
+        return gate
     run = get_run(request, survey)
     return render(request, "surveys/thanks.html", {
         "survey": survey,

@@ -57,8 +57,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .forms import SATISFACTION_LABELS, NoNullCharField
 from .models import (
-    Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave,
+    Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, SurveyStatus, UserCategory, Wave,
 )
+from .gate import is_survey_designer
 from .ratelimit import hit
 from .services.privacy import mask_personal_data
 from .services.responses import wave_for_answering
@@ -228,11 +229,29 @@ def _message(request: HttpRequest, title: str, body: str, language: str, status:
     return render(request, "widget/message.html", {"title": title, "body": body, "lang": language}, status=status)
 
 
+def _not_found() -> HttpResponse:
+    raise Http404
+
+
+def widget_gate(request: HttpRequest, survey: Survey) -> HttpResponse | None:
+    """A draft is a 404 (its designers see the form, as a preview); a closed survey says so (410)."""
+    if survey.status == SurveyStatus.CLOSED:
+        language = _language(request.GET)
+        with translation.override(language):
+            return _message(request, _("Cette enquête est close"),
+                            _("Cette enquête ne reçoit plus de réponses. Merci de votre intérêt."), language, 410)
+    if survey.status == SurveyStatus.DRAFT and not is_survey_designer(request.user, survey):
+        raise Http404
+    return None
+
+
 @embeddable
 @require_GET
 def widget_form(request: HttpRequest, slug: str) -> HttpResponse:
     """The iframe page: `?page=<URL of the embedding page>&q=<question code>&categorie=<code>&langue=fr|en`."""
     survey = get_object_or_404(Survey, slug=slug)
+    if (gate := widget_gate(request, survey)) is not None:
+        return gate
     language = _language(request.GET)
     with translation.override(language):
         try:
@@ -248,6 +267,8 @@ def widget_form(request: HttpRequest, slug: str) -> HttpResponse:
 def widget_submit(request: HttpRequest, slug: str) -> HttpResponse:
     """Record the answer. Cookie-less: a signed one-time form token and a per-address rate limit."""
     survey = get_object_or_404(Survey, slug=slug)
+    if survey.status != SurveyStatus.PUBLISHED:  # nothing is recorded for a draft, not even a designer's
+        return widget_gate(request, survey) if survey.status == SurveyStatus.CLOSED else _not_found()
     language = _language(request.POST)
     with translation.override(language):
         window = _setting("WIDGET_RATE_WINDOW", 600)
@@ -280,7 +301,9 @@ def widget_submit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def widget_embed(request: HttpRequest, slug: str) -> HttpResponse:
     """The embedding script (static/js/widget-embed.js): one URL per survey for the sites to paste."""
-    get_object_or_404(Survey, slug=slug)
+    survey = get_object_or_404(Survey, slug=slug)
+    if survey.status == SurveyStatus.DRAFT and not is_survey_designer(request.user, survey):
+        raise Http404
     path = finders.find("js/widget-embed.js")
     if not path:
         raise Http404

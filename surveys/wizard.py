@@ -26,6 +26,7 @@ from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView, WizardView
 
 from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_to_data
+from .gate import survey_gate
 from .models import Response, Survey, UserCategory
 from .services import notifications
 from .services.responses import (
@@ -150,6 +151,8 @@ class SurveyWizard(NamedUrlSessionWizardView):
         return storage_prefix(self.survey)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (gate := survey_gate(request, self.survey)) is not None:
+            return gate
         if self.run is None:
             messages.info(request, _("Votre session a expiré : reprenez avec votre code ou recommencez."))
             return redirect("surveys:start", slug=self.survey.slug)

@@ -40,6 +40,7 @@ class SurveyFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"enquete-{n}")
     title_fr = "Enquête de satisfaction"
     title_en = "Satisfaction survey"
+    status = "published"  # answerable; tests of drafts say status="draft"
 
     # A complete information notice, so waves may open.
     for _key, _label in NOTICE_ELEMENTS:

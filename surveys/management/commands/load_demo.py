@@ -1,7 +1,7 @@
 """``manage.py load_demo``: a ready-to-try local installation (run by ``make run``); safe to run again.
 
-- imports the demo survey (``surveys/demo/survey.json``, slug ``satisfaction-usagers``) unless a
-  survey with that slug exists (it is then left as it is: the demo's responses stay valid);
+- imports the demo survey (``surveys/demo/survey.json``, slug ``satisfaction-usagers``) and publishes
+  it, unless a survey with that slug exists (it is then left as it is: the demo's responses stay valid);
 - creates the groups ``designers`` and ``analysts`` with their admin permissions, and two staff
   accounts ``designer`` and ``analyst``, owners of the demo survey. Their password is printed: the
   one given with ``--password`` (or ``ECOUTE_DEMO_PASSWORD``), else a new random one at every run.
@@ -30,6 +30,7 @@ from django.urls import reverse
 from surveys.models import Response, Survey, UserCategory
 from surveys.permissions import ANALYSTS, DESIGNERS
 from surveys.services.import_export import SurveyImportError, survey_import
+from surveys.services.publishing import PublishRefused, survey_publish
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "survey.json"
 DEMO_SLUG = "satisfaction-usagers"
@@ -90,8 +91,9 @@ class Command(BaseCommand):
             return survey, False
         try:
             data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
-            return survey_import(data, actor="manage.py load_demo"), True
-        except SurveyImportError as exc:  # the shipped file is tested; this only guards local edits
+            survey = survey_import(data, actor="manage.py load_demo")
+            return survey_publish(survey, "manage.py load_demo"), True  # imported as a draft; the demo is answerable
+        except (SurveyImportError, PublishRefused) as exc:  # the shipped file is tested; this guards local edits
             raise CommandError(f"{DEMO_FILE}: {exc}") from exc
 
     def _groups(self) -> dict[str, Group]:
