@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .logic import ConditionError, validate_condition
@@ -18,7 +18,7 @@ from .models import (
     NOTICE_ELEMENTS, AuditLog, Channel, Choice, Participant, Question, Response, Section, Survey,
     UserCategory, Wave,
 )
-from .permissions import surveys_for
+from .admin_scope import OwnedSurveyMixin, ScopedChoicesMixin
 from .services.publishing import PublishRefused, survey_close, survey_publish
 
 LOCKED_MESSAGE = _(
@@ -38,7 +38,7 @@ class ConditionField(forms.JSONField):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(ScopedChoicesMixin, admin.TabularInline):
     model = Choice
     extra = 0
     fields = ["order", "code", "label_fr", "label_en"]
@@ -54,6 +54,9 @@ class QuestionAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance
+        section = cleaned.get("section")
+        if instance.pk and section is not None and section.survey_id != instance.survey_id:
+            self.add_error("section", _("Une question ne change pas d'enquête : choisissez une section de la même enquête."))
         if instance.pk and instance.survey_id and instance.survey.has_responses():
             for name in ("code", "type"):
                 if name in self.changed_data:
@@ -61,7 +64,7 @@ class QuestionAdminForm(forms.ModelForm):
         return cleaned
 
 
-class QuestionInline(admin.StackedInline):
+class QuestionInline(ScopedChoicesMixin, admin.StackedInline):
     model = Question
     form = QuestionAdminForm
     extra = 0
@@ -83,21 +86,6 @@ class SectionAdminForm(forms.ModelForm):
     class Meta:
         model = Section
         fields = "__all__"
-
-
-class OwnedSurveyMixin:
-    """Staff see and edit only the surveys they are granted (superusers: all)."""
-
-    survey_lookup = "survey"
-
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        allowed = surveys_for(request.user)
-        if self.survey_lookup:
-            return qs.filter(**{f"{self.survey_lookup}__in": allowed})
-        return qs.filter(pk__in=allowed)
 
 
 @admin.register(Section)
@@ -132,7 +120,7 @@ class QuestionAdmin(OwnedSurveyMixin, admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(ScopedChoicesMixin, admin.TabularInline):
     model = Section
     form = SectionAdminForm
     extra = 0
@@ -145,7 +133,7 @@ class SectionInline(admin.TabularInline):
         return super().has_delete_permission(request, obj)
 
 
-class WaveInline(admin.TabularInline):
+class WaveInline(ScopedChoicesMixin, admin.TabularInline):
     model = Wave
     extra = 0
     fields = ["code", "label", "opens_at", "closes_at"]
@@ -153,7 +141,6 @@ class WaveInline(admin.TabularInline):
 
 @admin.register(Survey)
 class SurveyAdmin(OwnedSurveyMixin, admin.ModelAdmin):
-    survey_lookup = ""
     list_display = ["slug", "title_fr", "status", "min_cell", "notice_version", "preview_links"]
     list_filter = ["status"]
     search_fields = ["slug", "title_fr", "title_en"]
@@ -187,6 +174,12 @@ class SurveyAdmin(OwnedSurveyMixin, admin.ModelAdmin):
         if obj is not None and obj.has_responses():
             return False
         return super().has_delete_permission(request, obj)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """A designer who creates a survey is on its team (else it would vanish from their admin)."""
+        super().save_related(request, form, formsets, change)
+        if not request.user.is_superuser:
+            form.instance.owners.add(request.user)
 
     @admin.action(description=_("Publier (après la liste de contrôle)"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset) -> None:
@@ -233,17 +226,43 @@ class ResponseAdmin(OwnedSurveyMixin, admin.ModelAdmin):
         return False
 
 
+class ParticipantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Participant
+        exclude = ["token_hash"]
+
+    def clean(self):
+        cleaned = super().clean()
+        survey, wave = cleaned.get("survey"), cleaned.get("wave")
+        if survey is not None and wave is not None and wave.survey_id != survey.pk:
+            self.add_error("wave", _("Cette vague n'appartient pas à l'enquête choisie."))
+        return cleaned
+
+
 @admin.register(Participant)
 class ParticipantAdmin(OwnedSurveyMixin, admin.ModelAdmin):
+    form = ParticipantAdminForm
     list_display = ["id", "survey", "wave", "category", "channel", "invited_at", "opened_at", "opted_out_at",
                     "undeliverable"]
     list_filter = ["survey", "wave", "category", "undeliverable"]
-    exclude = ["token_hash"]
+
+    def save_model(self, request: HttpRequest, obj: Participant, form, change: bool) -> None:
+        """A new participant gets a fresh token; its link is shown once (only its hash is kept)."""
+        if not change:
+            raw = obj.issue_token()
+            super().save_model(request, obj, form, change)
+            link = request.build_absolute_uri(reverse("surveys:token", args=[raw]))
+            messages.warning(request, format_html(
+                "{} <a href=\"{}\">{}</a>",
+                _("Lien d'invitation de ce participant, affiché une seule fois (seule son empreinte est conservée) :"),
+                link, link))
+            return
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
-    """Read-only, append-only."""
+class AuditLogAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """Read-only, append-only; a designer sees the entries of their surveys only."""
 
     list_display = ["at", "actor", "action", "target"]
     list_filter = ["action"]
