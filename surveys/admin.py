@@ -6,67 +6,35 @@ changed (the answers and every past export refer to them); wording stays editabl
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .logic import ConditionError, validate_condition
+from .admin_forms import (
+    LOCKED_MESSAGE, ChoiceFormSet, ChoiceInlineForm, ParticipantAdminForm, QuestionAdminForm, QuestionFormSet,
+    QuestionInlineForm, SectionAdminForm,
+)
+from .admin_scope import OwnedSurveyMixin, ScopedChoicesMixin
 from .models import (
     NOTICE_ELEMENTS, AuditLog, Channel, Choice, Participant, Question, Response, Section, Survey,
     UserCategory, Wave,
 )
-from .admin_scope import OwnedSurveyMixin, ScopedChoicesMixin
 from .services.publishing import PublishRefused, survey_close, survey_publish
-
-LOCKED_MESSAGE = _(
-    "Cette enquête a déjà des réponses : on ne peut plus supprimer ses questions ni changer leur code ou "
-    "leur type (les réponses et les exports y renvoient). Le libellé reste modifiable."
-)
-
-
-class ConditionField(forms.JSONField):
-    """A JSON condition validated by `surveys.logic` with a message naming the bad element."""
-
-    def validate(self, value):
-        super().validate(value)
-        try:
-            validate_condition(value)
-        except ConditionError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-
 
 class ChoiceInline(ScopedChoicesMixin, admin.TabularInline):
     model = Choice
+    form = ChoiceInlineForm
+    formset = ChoiceFormSet
     extra = 0
     fields = ["order", "code", "label_fr", "label_en"]
 
 
-class QuestionAdminForm(forms.ModelForm):
-    condition = ConditionField(required=False, label=_("condition d'affichage"))
-
-    class Meta:
-        model = Question
-        fields = "__all__"
-
-    def clean(self):
-        cleaned = super().clean()
-        instance = self.instance
-        section = cleaned.get("section")
-        if instance.pk and section is not None and section.survey_id != instance.survey_id:
-            self.add_error("section", _("Une question ne change pas d'enquête : choisissez une section de la même enquête."))
-        if instance.pk and instance.survey_id and instance.survey.has_responses():
-            for name in ("code", "type"):
-                if name in self.changed_data:
-                    self.add_error(name, LOCKED_MESSAGE)
-        return cleaned
-
-
 class QuestionInline(ScopedChoicesMixin, admin.StackedInline):
     model = Question
-    form = QuestionAdminForm
+    form = QuestionInlineForm
+    formset = QuestionFormSet
     extra = 0
     show_change_link = True
     fields = [("order", "code", "type"), "text_fr", "text_en", ("required", "allow_dont_know"),
@@ -78,14 +46,6 @@ class QuestionInline(ScopedChoicesMixin, admin.StackedInline):
         if survey is not None and survey.pk and survey.has_responses():
             return False
         return super().has_delete_permission(request, obj)
-
-
-class SectionAdminForm(forms.ModelForm):
-    condition = ConditionField(required=False, label=_("condition d'affichage"))
-
-    class Meta:
-        model = Section
-        fields = "__all__"
 
 
 @admin.register(Section)
@@ -224,19 +184,6 @@ class ResponseAdmin(OwnedSurveyMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class ParticipantAdminForm(forms.ModelForm):
-    class Meta:
-        model = Participant
-        exclude = ["token_hash"]
-
-    def clean(self):
-        cleaned = super().clean()
-        survey, wave = cleaned.get("survey"), cleaned.get("wave")
-        if survey is not None and wave is not None and wave.survey_id != survey.pk:
-            self.add_error("wave", _("Cette vague n'appartient pas à l'enquête choisie."))
-        return cleaned
 
 
 @admin.register(Participant)
