@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command, load_command_class
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -215,13 +215,12 @@ def test_the_admin_publish_action_runs_the_checklist(client, draft):
 
 
 def _run_publish_command(*argv: str) -> tuple[int, str]:
-    command = load_command_class("surveys", "publish_survey")
+    """The exit status `manage.py` gives (run_from_argv exits with CommandError.returncode) and stderr."""
     err = StringIO()
-    command.stderr._out = err  # noqa: SLF001 - capture what run_from_argv writes
     try:
-        command.run_from_argv(["manage.py", "publish_survey", *argv])
-    except SystemExit as exc:
-        return int(exc.code), err.getvalue()
+        call_command("publish_survey", *argv, stdout=StringIO(), stderr=err)
+    except CommandError as exc:
+        return exc.returncode, err.getvalue()
     return 0, err.getvalue()
 
 
