@@ -495,6 +495,20 @@ class Answer(models.Model):
         ]
 
 
+class ResumeStart(models.Model):
+    """A resume code handed out before the first answer (no Response yet: its category is unknown).
+
+    Only the code's hash is kept; `manage.py purge_expired` deletes it with the survey's drafts.
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(UserCategory, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
 class AuditLog(models.Model):
     """Append-only record of who did what (logins, exports, imports, purges): no answers, no tokens."""
 

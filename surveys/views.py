@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from .forms import SectionForm
 from .gate import survey_gate
+from .resume import remember_code, resume_start_record, resume_start_run, shown_code
 from .models import Channel, Participant, ResponseStatus, Survey, SurveyStatus, UserCategory, new_secret
 from .permissions import in_group, surveys_for
 from .services.responses import (
@@ -61,12 +62,14 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     if run is not None and not run.done and run.wave_id == wave.pk and not fresh_link:
         return redirect("surveys:step", slug=slug, step=request.session.get(
             f"wizard_{storage_prefix(survey)}", {}).get("step") or _first_step(run))
+    raw_code = new_secret()[:16]
     run = Run(survey_id=survey.pk, wave_id=wave.pk, category=category.code if category else None,
               channel=channel.code if channel else None, category_preset=category is not None,
-              resume_code=new_secret()[:16])
+              resume_code=raw_code)
     save_run(request, survey, run)
+    resume_start_record(run, raw_code)  # the code works from the first step, before any answer
     request.session.pop(f"wizard_{storage_prefix(survey)}", None)
-    return redirect("surveys:step", slug=slug, step=_first_step(run, survey))
+    return remember_code(redirect("surveys:step", slug=slug, step=_first_step(run, survey)), survey, raw_code)
 
 
 def _first_step(run: Run, survey: Survey | None = None) -> str:
@@ -134,7 +137,7 @@ def resume_code(request: HttpRequest, code: str) -> HttpResponse:
     """Continue a draft with its resume code, at the first unanswered step, every answer filled."""
     response = response_by_resume_code(code)
     if response is None:
-        return render(request, "surveys/resume.html", {"error": _("Ce code de reprise est inconnu.")}, status=404)
+        return _resume_before_any_answer(request, code)
     survey = response.survey
     if response.status == ResponseStatus.COMPLETE:
         return render(request, "surveys/already.html", {"survey": survey, "code": code})
@@ -147,7 +150,23 @@ def resume_code(request: HttpRequest, code: str) -> HttpResponse:
               category_preset=True, resume_code=code)
     save_run(request, survey, run)
     step = restore_storage(request, survey, run)
-    return redirect("surveys:step", slug=survey.slug, step=step)
+    return remember_code(redirect("surveys:step", slug=survey.slug, step=step), survey, code)
+
+
+def _resume_before_any_answer(request: HttpRequest, code: str) -> HttpResponse:
+    """A code shown on the first step, before anything was answered: start that run again."""
+    found = resume_start_run(code)
+    if found is None:
+        return render(request, "surveys/resume.html", {"error": _("Ce code de reprise est inconnu.")}, status=404)
+    survey, run = found
+    if (gate := survey_gate(request, survey)) is not None:
+        return gate
+    wave = survey.waves.filter(pk=run.wave_id).first()
+    if wave is None or not wave.is_open():
+        return _closed_page(request, survey, wave, "closed") if wave else _closed_page(request, survey, None, "none")
+    save_run(request, survey, run)
+    request.session.pop(f"wizard_{storage_prefix(survey)}", None)
+    return remember_code(redirect("surveys:step", slug=survey.slug, step=_first_step(run, survey)), survey, code)
 
 
 def notice(request: HttpRequest, slug: str) -> HttpResponse:
@@ -165,7 +184,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     run = get_run(request, survey)
     return render(request, "surveys/thanks.html", {
         "survey": survey,
-        "resume_code": run.resume_code if run and run.done and run.participant_id is None else None,
+        "resume_code": shown_code(request, survey, run) if run and run.done and run.participant_id is None else None,
     })
 
 

@@ -27,6 +27,7 @@ from formtools.wizard.views import NamedUrlSessionWizardView, WizardView
 
 from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_to_data
 from .gate import survey_gate
+from .resume import shown_code
 from .models import Response, Survey, UserCategory
 from .services import notifications
 from .services.responses import (
@@ -294,7 +295,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
             "is_category_step": step == CATEGORY_STEP,
             "is_review": step == REVIEW_STEP,
             "run_signed": sign_run(self.run),
-            "resume_code": self.run.resume_code,
+            "resume_code": shown_code(self.request, self.survey, self.run),
             "is_first_step": self.steps.step0 == 0,
             "progress_percent": int(100 * self.steps.step0 / max(self.steps.count - 1, 1)),
         })

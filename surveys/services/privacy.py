@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Participant, Response, ResponseStatus, Survey, audit
+from ..models import Participant, Response, ResponseStatus, ResumeStart, Survey, audit
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # French and international phone numbers: 06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78, 0612345678
@@ -46,6 +46,8 @@ def response_erase(response: Response, actor: str = "respondent") -> None:
     with transaction.atomic():
         participant_id = response.participant_id
         survey_slug = response.survey.slug
+        if response.resume_code_hash:
+            ResumeStart.objects.filter(code_hash=response.resume_code_hash).delete()
         response.delete()
         if participant_id:
             Participant.objects.filter(pk=participant_id).delete()
@@ -78,6 +80,9 @@ def purge_expired(now=None, dry_run: bool = False) -> dict[str, PurgeReport]:
             survey=survey, wave__closes_at__lt=now - timedelta(days=survey.retention_identities_days))
         responses = Response.objects.filter(
             survey=survey, wave__closes_at__lt=now - timedelta(days=survey.retention_responses_days))
+        if not dry_run:  # resume codes handed out before any answer: as old as a draft may get
+            ResumeStart.objects.filter(survey=survey, created_at__lt=now - timedelta(
+                days=survey.retention_drafts_days)).delete()
         report = PurgeReport(drafts=drafts.count(), identities=identities.count(), responses=responses.count())
         if not dry_run and (report.drafts or report.identities or report.responses):
             with transaction.atomic():

@@ -44,11 +44,16 @@ class Run:
     channel: str | None = None
     participant_id: int | None = None
     category_preset: bool = False
-    resume_code: str | None = None
+    resume_code: str | None = None  # the raw code: never written to the session (see surveys.resume)
     done: bool = False
+    resume_hash: str | None = None
 
     def to_session(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if data["resume_code"]:
+            data["resume_hash"] = data["resume_hash"] or hash_secret(data["resume_code"])
+            data["resume_code"] = None
+        return data
 
     @classmethod
     def from_session(cls, data: Mapping | None) -> Run | None:
@@ -186,7 +191,7 @@ def _insert_draft(run: Run, language: str, survey: Survey) -> Response:
         id=uuid.UUID(run.response_id), survey=survey, wave_id=run.wave_id, category_id=category_id,
         channel_id=_code_id(Channel, run.channel), language=language, participant_id=run.participant_id,
         notice_version=survey.notice_version,
-        resume_code_hash=hash_secret(run.resume_code) if run.resume_code else None,
+        resume_code_hash=run.resume_hash or (hash_secret(run.resume_code) if run.resume_code else None),
     )
     try:
         with transaction.atomic():
