@@ -18,7 +18,8 @@ from .services.responses import (
     Run, response_by_resume_code, participant_by_token, survey_structure, wave_for_answering,
 )
 from .ratelimit import ratelimit
-from .services.privacy import response_as_dict, response_erase
+from .services.erasure import response_erase_everywhere
+from .services.privacy import response_as_dict
 from .wizard import CATEGORY_STEP, get_run, restore_storage, save_run, storage_prefix, unsign_run
 
 
@@ -284,7 +285,7 @@ def my_answers_erase(request: HttpRequest, code: str) -> HttpResponse:
                              _("La période pendant laquelle vous pouviez effacer vos réponses est terminée."),
                              status=403, survey=survey)
     if request.method == "POST":
-        response_erase(response)
+        response_erase_everywhere(request, response)
         return _message_page(request, _("Réponses effacées"),
                              _("Vos réponses ont été effacées. Merci de votre intérêt."), survey=survey)
     return render(request, "surveys/erase_confirm.html", {"survey": survey, "code": code})

@@ -71,3 +71,29 @@ def test_raw_resume_codes_are_nowhere_on_the_server(client, survey):
     assert Session.objects.exists() and hash_secret(code) in text
     assert code not in text
 
+
+
+# -- erasure leaves nothing behind ----------------------------------------------------------------
+
+MARKER = "marqueur-unique-7f3a9c"
+
+
+def _answer_with_marker(client, survey) -> str:
+    client.get(reverse("surveys:start", args=[survey.slug]), {"categorie": "general_public"}, follow=True)
+    post_step(client, survey, "core", {"SAT_OVERALL": "4", "USED": ["contact"]})
+    resp = post_step(client, survey, "end", {"SUGG": f"Mon texte {MARKER}", "VISITS": "2"})
+    code = shown_code(resp)
+    assert MARKER in _server_text()
+    return code
+
+
+@pytest.mark.parametrize("same_browser", [True, False])
+def test_after_erasure_the_marker_is_nowhere(client, survey, same_browser):
+    code = _answer_with_marker(client, survey)
+    eraser = client if same_browser else Client()
+    page = eraser.get(reverse("surveys:my_answers_erase", args=[code]))
+    assert page.status_code == 200
+    eraser.post(reverse("surveys:my_answers_erase", args=[code]))
+    assert not Response.objects.exists()
+    assert MARKER not in _server_text()
+    assert hash_secret(code) not in _server_text()
