@@ -131,6 +131,23 @@ def _read_csv(path: str, what: str = "data") -> _Csv:
     return _Csv(path, what, text, sep, header)
 
 
+def _without_dont_know(raw: "pd.Series") -> "pd.Series":
+    """The don't-know code of an exported score column (99, analysis.dont_know) read as missing:
+    excluded from the denominator. Only in a score column (every other value within 0..10)."""
+    from .dont_know import DK_CODE
+
+    stripped = raw.fillna("").str.strip()
+    dk = stripped == str(DK_CODE)
+    if not dk.any():
+        return raw
+    import pandas as pd
+
+    others = pd.to_numeric(stripped[~dk & (stripped != "")], errors="coerce")
+    if others.isna().any() or not others.between(0, 10).all():
+        return raw
+    return raw.mask(dk, "")
+
+
 def _numeric_column(df: "pd.DataFrame", col: str, sep: str, role: str, allow_missing: bool,
                     minimum: float | None = None, maximum: float | None = None) -> "np.ndarray":
     """Parse a column of strings as numbers; the first bad row is reported (1-based)."""
@@ -246,6 +263,7 @@ def _indicators(args) -> int:
     from . import disclosure, indicators
 
     df = src.frame()
+    df[args.score] = _without_dont_know(df[args.score])
     rng = (0, 10) if args.kind == "nps" else (None, None)
     frame = pd.DataFrame(index=df.index)
     frame["_y"] = _numeric_column(df, args.score, src.sep, "score", True, *rng)

@@ -35,6 +35,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .dont_know import DK_CHOICE, DK_CODE, DK_LABEL, STATA_DK
+
 __all__ = [
     "FORMATS",
     "MICRODATA_FORMATS",
@@ -145,12 +147,15 @@ class Variable:
     text_en: str = ""
     value_labels: dict = field(default_factory=dict)  # code (as exported) → label
     codes: dict = field(default_factory=dict)  # original code → integer (sav/dta)
+    dont_know: bool = False  # DK_CODE is its don't-know (user-missing in SPSS, .d in Stata)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "column": self.source, "question": self.question, "item": self.item,
                 "type": self.type, "label": self.label, "label_en": self.text_en,
                 "values": {str(k): v for k, v in self.value_labels.items()},
-                "codes": {str(k): v for k, v in self.codes.items()}}
+                "codes": {str(k): v for k, v in self.codes.items()},
+                "dont_know": ({"code": DK_CODE, "choice": DK_CHOICE if self.type == "single" else None,
+                               "spss": "user-missing", "stata": f".{STATA_DK}"} if self.dont_know else None)}
 
 
 @dataclass
@@ -231,6 +236,10 @@ def microdata(frame: pd.DataFrame, questions: Sequence, *, labels: Mapping[str, 
             elif q.type == "single":
                 var.codes = {code: i + 1 for i, (code, _fr, _en) in enumerate(q.choices)}
                 var.value_labels = {i: choice_labels[code] for code, i in var.codes.items()}
+                var.codes[DK_CHOICE] = DK_CODE
+            if q.type in ("satisfaction", "scale", "nps", "matrix", "single"):  # the types offering it
+                var.dont_know = True
+                var.value_labels[DK_CODE] = DK_LABEL
         variables.append(var)
     data = frame[keep].reset_index(drop=True)
     return Microdata(data=data, variables=variables, survey=survey, waves=tuple(waves))
@@ -277,8 +286,15 @@ def _numeric_coded(md: Microdata, *, stata: bool) -> tuple[pd.DataFrame, dict, d
         col_labels[var.name] = var.label[:limit]
         if var.value_labels:
             value_labels[var.name] = {float(k) if stata else k: v[:limit] if stata else v
-                                      for k, v in var.value_labels.items()}
+                                      for k, v in var.value_labels.items() if not (stata and k == DK_CODE)}
+        if stata and var.dont_know:  # Stata's extended missing value .d
+            column = out[var.name]
+            out[var.name] = column.astype(object).where(column != DK_CODE, STATA_DK)
     return pd.DataFrame(out), col_labels, value_labels
+
+
+def _dont_know_vars(md: Microdata) -> list[str]:
+    return [v.name for v in md.variables if v.dont_know]
 
 
 def _via_file(writer, suffix: str) -> bytes:
@@ -345,13 +361,15 @@ def render_microdata(md: Microdata, fmt: str) -> bytes:
 
         df, col_labels, value_labels = _numeric_coded(md, stata=False)
         return _via_file(lambda p: pyreadstat.write_sav(
-            df, p, file_label=md.survey[:64], column_labels=col_labels, variable_value_labels=value_labels), ".sav")
+            df, p, file_label=md.survey[:64], column_labels=col_labels, variable_value_labels=value_labels,
+            missing_ranges={name: [DK_CODE] for name in _dont_know_vars(md)}), ".sav")
     if fmt == "dta":
         import pyreadstat
 
         df, col_labels, value_labels = _numeric_coded(md, stata=True)
         return _via_file(lambda p: pyreadstat.write_dta(
-            df, p, file_label=md.survey[:80], column_labels=col_labels, variable_value_labels=value_labels), ".dta")
+            df, p, file_label=md.survey[:80], column_labels=col_labels, variable_value_labels=value_labels,
+            missing_user_values={name: [STATA_DK] for name in _dont_know_vars(md)}), ".dta")
     if fmt == "codebook-json":
         return codebook_json(md)
     if fmt == "codebook-md":

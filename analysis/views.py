@@ -572,7 +572,12 @@ def microdata_for(d: Dashboard, waves) -> exports.Microdata:
     """Complete responses of ``waves`` as allow-listed microdata with their codebook."""
     from .selectors import load_frame
 
-    frame = load_frame([w for w in d.waves if w.code in waves])
+    from surveys.services.dont_know import dont_know_cells
+
+    from .dont_know import apply_dont_know
+
+    chosen = [w for w in d.waves if w.code in waves]
+    frame = apply_dont_know(load_frame(chosen), dont_know_cells([w.pk for w in chosen]))  # DK kept as data
     labels = {"wave": d.wave_labels(), "category": d.category_labels(),
               "channel": {c.code: c.label_fr for c in d.channels}}
     return exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)

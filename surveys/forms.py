@@ -178,7 +178,9 @@ def cleaned_to_answers(questions: Iterable[Question], data: Mapping[str, Any]) -
             items = {}
             for item in q.choices.all():
                 raw = data.get(SectionForm.matrix_field_name(q, item))
-                if raw not in (None, "", DONT_KNOW):
+                if raw == DONT_KNOW:  # kept, as data: exported as the item's reserved code
+                    items[item.code] = DONT_KNOW
+                elif raw not in (None, ""):
                     items[item.code] = int(raw)
             answer = StoredAnswer(codes=items or None)
         else:
@@ -211,7 +213,7 @@ def answers_to_data(questions: Iterable[Question], answers: Mapping[str, Any], p
             continue
         if q.type == QuestionType.MATRIX:
             for item_code, score in (answer.codes or {}).items():
-                data[f"{prefix}-{q.code}__{item_code}"] = [str(int(score))]
+                data[f"{prefix}-{q.code}__{item_code}"] = [DONT_KNOW if score == DONT_KNOW else str(int(score))]
         elif answer.dont_know:
             data[f"{prefix}-{q.code}"] = [DONT_KNOW]
         elif q.type in (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS):

@@ -383,7 +383,8 @@ def display_answer(question: Any, answer: StoredAnswer | None) -> str:
     if question.type == QuestionType.MULTIPLE:
         return ", ".join(labels.get(c, c) for c in answer.codes or [])
     if question.type == QuestionType.MATRIX:
-        return "; ".join(f"{labels.get(k, k)} : {v}" for k, v in (answer.codes or {}).items())
+        dont_know = _("Ne sait pas / non concerné")
+        return "; ".join(f"{labels.get(k, k)} : {dont_know if v == 'nsp' else v}" for k, v in (answer.codes or {}).items())
     return answer.text
 
 

@@ -200,7 +200,8 @@ def test_codebook_json_and_markdown_list_every_variable(seeded):
     doc = json.loads(exports.render_microdata(m, "codebook-json"))
     by_name = {v["name"]: v for v in doc["variables"]}
     assert set(by_name) == {"row"} | {v.name for v in m.variables}
-    assert by_name["MICRO"]["type"] == "single" and by_name["MICRO"]["codes"] == {"yes": 1, "no": 2}
+    assert by_name["MICRO"]["type"] == "single" and by_name["MICRO"]["codes"] == {"yes": 1, "no": 2, "nsp": 99}
+    assert by_name["MICRO"]["dont_know"] == {"code": 99, "choice": "nsp", "spss": "user-missing", "stata": ".d"}
     assert by_name["SAT_OVERALL"]["label"] == "Question SAT_OVERALL"
     assert by_name["USED_web"]["question"] == "USED" and by_name["USED_web"]["item"] == "web"
     text = exports.render_microdata(m, "codebook-md").decode()

@@ -171,7 +171,7 @@ def test_export_layout(exported):
         status="complete").values_list("id", flat=True)}
     by_score = {r["SAT_OVERALL"]: r for r in rows}
     assert by_score["5"]["USED__web"] == "1" and by_score["5"]["USED__contact"] == "0"
-    assert by_score["2"]["SAT_WEB"] == ""  # don't know: empty cell
+    assert by_score["2"]["SAT_WEB"] == "99"  # don't know: its reserved code (analysis.dont_know)
     assert by_score["3"]["channel"] == "" and by_score["3"]["USED__web"] == ""  # no answer: empty
     assert by_score["5"]["weight"] == "1.0" and by_score["5"]["wave"] == "2026"
     assert AuditLog.objects.filter(action="export_responses", target="test-survey").count() == 1

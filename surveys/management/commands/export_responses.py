@@ -6,7 +6,9 @@ Writes a survey's complete responses as the CSV that ``python -m analysis indica
 columns of :func:`analysis.frames.load`: a multiple-choice question gives one 0/1 column per
 choice (``CODE__choice``), a matrix one column per item (``CODE__item``); whole numbers are
 written without a decimal point (a score 4, not 4.0). An empty cell is a missing answer
-(skipped, not shown, "don't know").
+(skipped or not shown); "don't know" is written as its reserved code (``analysis.dont_know``):
+``99`` in a score or matrix-item column, ``nsp`` in a single-choice column. ``python -m analysis
+indicators`` reads ``99`` in a score column as don't-know (excluded from the denominator).
 
 Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or carriage
 return) are prefixed with ``'`` — in text columns only: numbers, negative ones included, are
@@ -23,8 +25,10 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis import frames
+from analysis.dont_know import apply_dont_know
 from analysis.exports import FORMULA_START
 from surveys.models import Survey, audit
+from surveys.services.dont_know import dont_know_cells
 
 
 def _integral(s: pd.Series) -> bool:
@@ -81,7 +85,10 @@ class Command(BaseCommand):
             waves = [by_code[c] for c in dict.fromkeys(options["waves"])]
         if not waves:
             raise CommandError(f"survey {survey.slug!r} has no wave")
-        table = csv_frame(frames.load(waves, include_partial=options["include_partial"]))
+        frame = frames.load(waves, include_partial=options["include_partial"])
+        frame = apply_dont_know(frame, dont_know_cells([w.pk for w in waves],
+                                                       include_partial=options["include_partial"]))
+        table = csv_frame(frame)
         path = options["output"]
         if path:
             try:
