@@ -1,6 +1,7 @@
 """Resume codes: shown from the first step, stored on the server only as a hash.
 
-The raw code lives on the respondent's side only: in a signed, HTTP-only cookie that lets each
+The raw code lives on the respondent's side only: in a signed, HTTP-only browser-session cookie
+(``ecoute_resume_<survey id>``, strictly necessary: it only shows the code again) that lets each
 step show it again (the session, the database and the cache hold its SHA-256). A code handed out
 before the first answer is recorded as a `ResumeStart` (its hash, the survey, wave, channel and
 preset category), so it works from step 1 on: a Response only exists once a category is known.
@@ -22,9 +23,9 @@ def _cookie_name(survey: Survey) -> str:
 
 
 def remember_code(response: HttpResponse, survey: Survey, raw: str) -> HttpResponse:
-    """Keep the raw code in the respondent's browser (signed, HTTP-only) for the drafts' lifetime."""
-    response.set_signed_cookie(_cookie_name(survey), raw, salt=SALT, max_age=survey.retention_drafts_days * 86400,
-                               httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    """Keep the raw code in the respondent's browser (signed, HTTP-only, gone with the browser session)."""
+    response.set_signed_cookie(_cookie_name(survey), raw, salt=SALT, httponly=True, samesite="Lax",
+                               secure=settings.SESSION_COOKIE_SECURE)
     return response
 
 

@@ -67,6 +67,7 @@ def load_survey():
         from tests.factories import build_survey
 
         survey = build_survey()
+    Survey.objects.filter(pk=survey.pk).update(status="published")  # imported as a draft (404 to the public)
     wave = survey.current_wave()
     now = timezone.now()
     if wave is not None and not wave.is_open(now):
@@ -265,6 +266,7 @@ PAGES: list[Page | Steps] = [
     Page("staff-links", "/equipe/{slug}/liens/", respondent=False, login="designer"),
     Page("staff-invitations", "/equipe/{slug}/invitations/", respondent=False, login="designer"),
     Page("staff-tracking", "/equipe/{slug}/suivi/", respondent=False, login="designer"),
+    Page("staff-publication", "/equipe/{slug}/publication/", respondent=False, login="designer"),
     Page("widget", "/w/{slug}/"),
     Page("admin-index", "/admin/", respondent=False, login="admin"),
 ]

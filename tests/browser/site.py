@@ -22,6 +22,7 @@ PRIMARY_SUBMIT = "form.step-form button[type=submit]:not([name=wizard_goto_step]
 REVIEW_STEP = "recapitulatif"
 CATEGORY_STEP = "categorie"
 ALLOWED_COOKIES = {"sessionid", "csrftoken"}
+RESUME_COOKIE = "ecoute_resume_"  # the resume code, shown on each step (surveys.resume): browser session only
 EXPECTED_CONTROLS = {"satisfaction": "radio", "scale": "radio", "nps": "radio", "single": "radio",
                      "matrix": "radio", "multiple": "checkbox", "text": "textarea", "number": "number"}
 
@@ -316,7 +317,8 @@ class PageStore:
             _width, p["reflow"] = checks.reflow_problems(page, 320)
         # 4. privacy: own origin only, known cookies only; 5. console (CSP violations land there).
         p["privacy"] = [f"[privacy] request to another origin: {u}" for u in site.foreign_requests(requests_at)]
-        extra_cookies = site.cookie_names() - ALLOWED_COOKIES - set(entry.cookies_allowed)
+        extra_cookies = {c for c in site.cookie_names() if not c.startswith(RESUME_COOKIE)} - ALLOWED_COOKIES \
+            - set(entry.cookies_allowed)
         if extra_cookies:
             p["privacy"].append(f"[privacy] cookies beyond sessionid/csrftoken: {sorted(extra_cookies)}")
         p["console"] = [f"[console] {m}" for m in site.console[console_at:]]
