@@ -170,6 +170,7 @@ def _context(d: Dashboard, f: Filters, page: str, **extra) -> dict:
         "selected_wave_labels": [d.wave_labels()[w] for w in f.waves if w in d.wave_labels()],
         "scored_questions": [q for q in d.questions if q.scored],
         "plotly_skip_ids": plotly_css.skipped_style_ids(),
+        "figures_at": d.figures_at(),
     }
     ctx.update(extra)
     return ctx
