@@ -35,6 +35,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import xlsx_stream
+
 __all__ = [
     "FORMATS",
     "MICRODATA_FORMATS",
@@ -123,9 +125,7 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
             raise TooManyRows(f"{len(df)} lignes : plus que ce qu'un fichier XLSX peut contenir "
                               f"({XLSX_MAX_ROWS}) ; choisissez CSV, Parquet, SPSS ou Stata.")
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, df in sheets.items():
-            neutralise_frame(df, xlsx=True).to_excel(writer, sheet_name=name[:31], index=False)
+    xlsx_stream.write_workbook(buf, {name[:31]: neutralise_frame(df, xlsx=True) for name, df in sheets.items()})
     return buf.getvalue()
 
 
