@@ -263,7 +263,7 @@ def _numeric_coded(md: Microdata, *, stata: bool) -> tuple[pd.DataFrame, dict, d
     for var in md.variables:
         s = md.data[var.source]
         if var.codes:
-            mapped = s.astype(object).map(lambda v, c=var.codes: c.get(v) if _present(v) else np.nan)
+            mapped = s.astype(object).map(var.codes)  # a dict lookup in C; missing and unknown → NaN
             out[var.name] = pd.to_numeric(mapped, errors="coerce").astype(np.float64)
         elif var.type == "multiple" or pd.api.types.is_bool_dtype(s.dtype):
             out[var.name] = s.astype("boolean").astype("Float64").astype(np.float64)
