@@ -53,13 +53,22 @@ def _digest(path: str) -> str:
     return h.hexdigest()
 
 
+def _collected(name: str) -> str | None:
+    """The collected copy (a deployment may ship STATIC_ROOT without the source directory)."""
+    try:
+        return staticfiles_storage.path(name) if staticfiles_storage.exists(name) else None
+    except (NotImplementedError, OSError, ValueError):
+        return None
+
+
 def asset_problems() -> list[tuple[str, str, str]]:
     """(static name, "missing" | "mismatch", explanation) for every vendored asset not as expected."""
     problems = []
     for name, (package, resource) in VENDORED.items():
-        path = finders.find(name)
+        path = finders.find(name) or _collected(name)
         if not path:
-            problems.append((name, "missing", f"static/{name} not found by the static files finders"))
+            problems.append((name, "missing", f"static/{name} not found by the static files finders "
+                                              "nor in STATIC_ROOT"))
             continue
         expected = _expected_digest(package, resource)
         if expected is None:
