@@ -35,6 +35,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import xlsx_stream
 from .dont_know import DK_CHOICE, DK_CODE, DK_LABEL, STATA_DK
 
 __all__ = [
@@ -125,9 +126,7 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
             raise TooManyRows(f"{len(df)} lignes : plus que ce qu'un fichier XLSX peut contenir "
                               f"({XLSX_MAX_ROWS}) ; choisissez CSV, Parquet, SPSS ou Stata.")
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, df in sheets.items():
-            neutralise_frame(df, xlsx=True).to_excel(writer, sheet_name=name[:31], index=False)
+    xlsx_stream.write_workbook(buf, {name[:31]: neutralise_frame(df, xlsx=True) for name, df in sheets.items()})
     return buf.getvalue()
 
 
@@ -272,7 +271,7 @@ def _numeric_coded(md: Microdata, *, stata: bool) -> tuple[pd.DataFrame, dict, d
     for var in md.variables:
         s = md.data[var.source]
         if var.codes:
-            mapped = s.astype(object).map(lambda v, c=var.codes: c.get(v) if _present(v) else np.nan)
+            mapped = s.astype(object).map(var.codes)  # a dict lookup in C; missing and unknown → NaN
             out[var.name] = pd.to_numeric(mapped, errors="coerce").astype(np.float64)
         elif var.type == "multiple" or pd.api.types.is_bool_dtype(s.dtype):
             out[var.name] = s.astype("boolean").astype("Float64").astype(np.float64)

@@ -95,8 +95,17 @@ def stylesheet(js: str) -> str:
     return "".join(lines)
 
 
-@lru_cache(maxsize=1)
 def skipped_style_ids() -> tuple[str, ...]:
+    """:func:`_skipped_style_ids`, or none when plotly.js is not vendored (the pages then show
+    their data tables without charts; ``manage.py check`` reports the missing file)."""
+    try:
+        return _skipped_style_ids()
+    except OSError:
+        return ()
+
+
+@lru_cache(maxsize=1)
+def _skipped_style_ids() -> tuple[str, ...]:
     """Ids of the other <style> elements plotly.js creates when it loads unless an element with
     that id exists (the bundled MapLibre stylesheet, only used by map traces, which we avoid).
 

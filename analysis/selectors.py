@@ -45,12 +45,13 @@ every table depending on it gets a new key, while tables of other waves stay cac
 expire by themselves (``TABLE_TIMEOUT``).
 
 The versions come from one aggregate query over the survey's complete responses. At a million
-responses that query alone takes ≈ 0.3–0.4 s on PostgreSQL (the ``(wave, status)`` index covers
-the count, not the latest times), so its result is cached too, and *dropped by a signal* whenever
-a response is saved or deleted through the ORM (submission, erasure, purge, weight edits). Writes
-that bypass signals (bulk inserts by a generator or an import, ``QuerySet.update``) are picked up
-after ``VERSIONS_TIMEOUT`` seconds, or at once with :func:`bump_survey`. A warm page therefore
-costs two cache reads (versions, then its tables) and no scan of the responses.
+responses that query alone takes ≈ 0.3–0.4 s on PostgreSQL, so its result is cached too, stored
+with the survey's *data-version token* (:mod:`surveys.services.data_version`), which every writer
+of responses changes after its commit, whatever the path (the submit's compare-and-set
+``QuerySet.update``, erasure, purge, ORM saves, :func:`bump_survey` after bulk loads). A cached
+versions entry is used only while its token is the current one: a submission is in the next
+dashboard request. A warm page costs one cache read for the versions (with the token) and one for
+its tables, and no scan of the responses; the page shows when the responses were counted.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -69,11 +70,13 @@ from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q
 from django.db.models.signals import post_delete, post_save
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from surveys.models import (
     Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave, tr,
 )
 from surveys.permissions import surveys_for
+from surveys.services.data_version import data_version_key, responses_changed
 
 from . import disclosure, indicators, linked
 from .filters import NOT_STATED, Choices, Filters
@@ -84,8 +87,8 @@ __all__ = ["Dashboard", "dashboard_for", "bump_survey", "TableSpec", "SPECS"]
 
 CACHE_PREFIX = "ecoute:analysis:1"
 TABLE_TIMEOUT = 7 * 24 * 3600
-#: how long the data versions are trusted without re-reading them (writes through the ORM drop them
-#: at once; bulk writes that skip signals are seen after at most this delay)
+#: how long the data versions are trusted without re-reading them: every writer of responses changes
+#: the data-version token on commit; this bounds only writes that skip it (raw SQL, say)
 VERSIONS_TIMEOUT = 30
 GRID_LAYOUT = {"by_rows": ["channel"], "by_cols": ["category"]}
 CHANNEL_LAYOUT = {"by_rows": ["channel"]}
@@ -225,6 +228,7 @@ def bump_survey(survey: Survey | int) -> None:
     """Invalidate every cached table of ``survey`` (after bulk changes that skip signals)."""
     survey_id = getattr(survey, "pk", survey)
     try:
+        responses_changed(survey_id)
         cache.delete(_versions_key(survey_id))
         cache.add(_bump_key(survey_id), 0, None)
         cache.incr(_bump_key(survey_id))
@@ -240,8 +244,8 @@ def _response_changed(sender, instance: Response, **kwargs) -> None:
         logger.warning("analysis cache unavailable", exc_info=True)
 
 
-# Connected when this module is imported — by the URLconf (analysis.urls → views), so in every
-# web process before it handles a request, hence before any questionnaire is submitted there.
+# Drops the versions at once, inside the writer's transaction (the token follows on commit).
+# Connected when this module is imported — by the URLconf (analysis.urls → views).
 post_save.connect(_response_changed, sender=Response, dispatch_uid="analysis.selectors.response_saved")
 post_delete.connect(_response_changed, sender=Response, dispatch_uid="analysis.selectors.response_deleted")
 
@@ -336,22 +340,23 @@ class Dashboard:
         """Per wave code: (complete responses, latest submission, latest update, non-1 weights).
 
         One aggregate query over the survey's complete responses; its result is itself cached
-        (``VERSIONS_TIMEOUT``) and dropped by every save or delete of a response (signals below),
-        so the warm path costs one cache read instead of a scan of the responses (≈ 0.3 s at a
-        million on PostgreSQL). Writes that bypass signals (bulk inserts by the generator or an
-        import, ``QuerySet.update``) show up within ``VERSIONS_TIMEOUT`` seconds, or at once after
-        :func:`bump_survey`.
+        (``VERSIONS_TIMEOUT``) with the data-version token read in the same round trip, and used
+        only while that token is current (every writer of responses changes it on commit).
         """
         def load():
-            key = _versions_key(self.survey.pk)
+            key, token_key = _versions_key(self.survey.pk), data_version_key(self.survey.pk)
             try:
-                found = cache.get_many([key, _bump_key(self.survey.pk)])
+                found = cache.get_many([key, _bump_key(self.survey.pk), token_key])
             except Exception:  # noqa: BLE001 - the cache is an optimisation
                 logger.warning("analysis cache unavailable", exc_info=True)
                 found = {}
             self._memo["bump"] = found.get(_bump_key(self.survey.pk), 0)
-            if key in found:
-                return found[key]
+            token = found.get(token_key)
+            cached = found.get(key)
+            if isinstance(cached, tuple) and len(cached) == 3 and cached[0] == token:
+                self._memo["figures_at"] = cached[1]
+                return cached[2]
+            read_at = timezone.now()  # before the query: the figures are at least this fresh
             by_id = {w.pk: w.code for w in self.waves}
             out = {code: (0, None, None, 0) for code in by_id.values()}
             rows = (Response.objects.filter(wave__in=list(by_id), status=ResponseStatus.COMPLETE)
@@ -360,12 +365,18 @@ class Dashboard:
                     .order_by())
             for row in rows:
                 out[by_id[row["wave_id"]]] = (row["n"], _iso(row["last"]), _iso(row["touched"]), row["weighted"])
+            self._memo["figures_at"] = read_at
             try:
-                cache.set(key, out, VERSIONS_TIMEOUT)
+                cache.set(key, (token, read_at, out), VERSIONS_TIMEOUT)
             except Exception:  # noqa: BLE001
                 logger.warning("analysis cache unavailable", exc_info=True)
             return out
         return self._once("versions", load)
+
+    def figures_at(self) -> datetime:
+        """When the responses behind this page's figures were last counted (shown on each page)."""
+        self.versions()
+        return self._memo["figures_at"]
 
     def has_weights(self, waves: Sequence[str]) -> bool:
         v = self.versions()

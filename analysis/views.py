@@ -33,6 +33,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.assets import asset_available
 from surveys.forms import SATISFACTION_LABELS
 from surveys.models import Answer, QuestionType, ResponseStatus, audit
 from surveys.permissions import ANALYSTS, in_group, is_analyst, surveys_for
@@ -144,11 +145,16 @@ def _present(labels: dict, table: pd.DataFrame, column: str) -> dict:
             if (code is None and has_missing) or (code is not None and code in values)}
 
 
+def charts_available() -> bool:
+    return asset_available("vendor/plotly.min.js")
+
+
 def _finish(request: HttpRequest, blocks: list[Block], data_url: Callable[[str], str], filters: Filters) -> None:
     query = request.GET.urlencode()
+    draw = charts_available()  # without plotly.js the data tables stand in for the charts
     for block in blocks:
         block.data_url = data_url(block.name) + (f"?{query}" if query else "")
-        if block.figure is not None:
+        if block.figure is not None and draw:
             block.figure_json = charts.figure_json(block.figure())
 
 
@@ -170,6 +176,8 @@ def _context(d: Dashboard, f: Filters, page: str, **extra) -> dict:
         "selected_wave_labels": [d.wave_labels()[w] for w in f.waves if w in d.wave_labels()],
         "scored_questions": [q for q in d.questions if q.scored],
         "plotly_skip_ids": plotly_css.skipped_style_ids(),
+        "figures_at": d.figures_at(),
+        "charts_available": charts_available(),
     }
     ctx.update(extra)
     return ctx

@@ -6,7 +6,11 @@
    synthetic frame, no database);
 2. the loader (``bench/bench_load.py``: ``analysis.frames.load`` on SQLite and PostgreSQL, against
    the naive ORM + pivot way);
-3. the dashboard page, when ``bench/bench_dashboard.py`` is there (its ``run()``).
+3. the dashboard page, when ``bench/bench_dashboard.py`` is there (its ``run()``);
+4. the microdata exports at 100,000 responses (``bench/bench_exports.py``: XLSX, CSV, SPSS, time
+   and peak memory of ``manage.py export_microdata``; ``BENCH_EXPORT_N`` scales it);
+5. answering side by side with the peer (``bench/bench_answering.py``, which runs
+   ``../shared/bench/side_by_side.sh``: 2 rounds × 20 s on SQLite and PostgreSQL).
 
 ``BENCH_N`` (environment, default 1,000,000) scales every part down, e.g. ``BENCH_N=100000 make
 bench`` for a quick look. The whole run at a million takes a few minutes on two cores, most of it
@@ -115,8 +119,8 @@ def summary(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard"],
-                        default=["core", "load", "dashboard"])
+    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard", "exports", "answering"],
+                        default=["core", "load", "dashboard", "exports", "answering"])
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True,
                         help="time the naive ORM + pivot loader too (default: yes)")
     args = parser.parse_args(argv)
@@ -126,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         "core": lambda: core(n),
         "load": lambda: bench_load.run(n, naive=args.naive),
         "dashboard": lambda: dashboard(n),
+        "exports": lambda: importlib.import_module("bench.bench_exports").run(),
+        "answering": lambda: importlib.import_module("bench.bench_answering").run(),
     }
     records: list[dict] = []
     for name in args.only:

@@ -111,7 +111,7 @@ class SurveyAdmin(OwnedSurveyMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["status", "slug", "title_fr", "title_en", "intro_fr", "intro_en", "categories", "owners",
                            "preview_links"]}),
-        (_("Remerciements"), {"fields": ["thanks_fr", "thanks_en"]}),
+        (_("Remerciements"), {"fields": ["review_page", "thanks_fr", "thanks_en"]}),
         (_("Confidentialité et conservation"), {"fields": [
             "min_cell", "retention_drafts_days", "retention_identities_days", "retention_responses_days",
             "keep_raw_text", "allow_erasure"]}),

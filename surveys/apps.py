@@ -12,3 +12,6 @@ class SurveysConfig(AppConfig):
 
         signals.connect_permission_audit()
         signals.connect_structure_signals()
+        from .services.data_version import connect_response_signals
+
+        connect_response_signals()  # cached readers of responses see every ORM save/delete

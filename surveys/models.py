@@ -123,6 +123,9 @@ class Survey(models.Model):
         help_text=_("Par défaut, courriels et téléphones sont masqués dans les verbatims."),
     )
     allow_erasure = models.BooleanField(_("le répondant peut effacer ses réponses"), default=True)
+    review_page = models.BooleanField(
+        _("page récapitulative avant l'envoi"), default=True,
+        help_text=_("Décochée : la dernière étape envoie les réponses (une page de moins à parcourir)."))
     owners = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("équipe habilitée"), blank=True, related_name="surveys"
     )

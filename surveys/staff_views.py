@@ -26,6 +26,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from config.assets import asset_available
+
 from .models import Channel, Participant, Survey, UserCategory, Wave, audit
 from .permissions import is_designer, surveys_for
 from .services import invitations as inv
@@ -248,12 +250,13 @@ def tracking_page(request: HttpRequest, survey: Survey) -> HttpResponse:
     wave = _wave(request, survey)
     report = tracking.wave_tracking(wave) if wave is not None else None
     language = (get_language() or "fr")[:2]
+    charted = report if asset_available("vendor/plotly.min.js") else None  # else the tables alone, never a 500
     return render(request, "staff/tracking.html", {
         "survey": survey, "wave": wave, "waves": survey.waves.all(), "section": "tracking",
         "tracking": report, "total_rows": [report.total] if report else [],
-        "figure_category": report and tracking.rates_figure(
+        "figure_category": charted and tracking.rates_figure(
             report.by_category, _("Taux de réponse par catégorie d'utilisateurs"), language),
-        "figure_channel": report and tracking.rates_figure(
+        "figure_channel": charted and tracking.rates_figure(
             report.by_channel, _("Taux de réponse par canal"), language),
     })
 

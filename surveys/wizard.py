@@ -30,6 +30,7 @@ from .gate import survey_gate
 from .resume import shown_code
 from .models import Response, Survey, UserCategory
 from .services import notifications
+from .wizard_flow import render_next_step_in_place, review_enabled, session_set
 from .services.responses import (
     Run, answers_for_logic, response_load_answers, section_questions, response_save_step, response_submit, survey_structure,
     visible_question_codes, visible_questions, visible_sections,
@@ -52,7 +53,7 @@ def get_run(request: HttpRequest, survey: Survey) -> Run | None:
 
 
 def save_run(request: HttpRequest, survey: Survey, run: Run) -> None:
-    request.session[run_session_key(survey.slug)] = run.to_session()
+    session_set(request.session, run_session_key(survey.slug), run.to_session())
 
 
 def sign_run(run: Run) -> str:
@@ -100,12 +101,16 @@ class WizardSessionStorage(SessionStorage):
         self._changed()
 
     def set_step_data(self, step: str, cleaned_data: Any) -> None:
+        before = self.data[self.step_data_key].get(step)
         super().set_step_data(step, cleaned_data)
-        self._changed()
+        if self.data[self.step_data_key].get(step) != before:
+            self._changed()
 
     def set_step_files(self, step: str, files: Any) -> None:
+        before = self.data[self.step_files_key].get(step)
         super().set_step_files(step, files)
-        self._changed()
+        if self.data[self.step_files_key].get(step) != before:
+            self._changed()
 
 
 def _step_digest(questions: list, data: MultiValueDict) -> str:
@@ -143,7 +148,8 @@ class SurveyWizard(NamedUrlSessionWizardView):
         for section in self.structure:
             form_list[section.code] = SectionForm
             condition_dict[section.code] = self._section_visible
-        form_list[REVIEW_STEP] = ReviewForm
+        if review_enabled(self.survey):
+            form_list[REVIEW_STEP] = ReviewForm
         self.form_list = form_list
         self.condition_dict = condition_dict
         self._answers_cache: dict[str, StoredAnswer] | None = None
@@ -275,6 +281,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
                 response_save_step(self.run, step, form.stored_answers(), [q.code for q in form.questions],
                                    keep, get_language() or "fr", survey=self.survey)
             except DatabaseError:
+                self._step_unsaved = True
                 messages.warning(self.request, _("Vos réponses n'ont pas pu être enregistrées sur le serveur ; "
                                                  "elles restent dans cette session."))
             save_run(self.request, self.survey, self.run)
@@ -282,7 +289,8 @@ class SurveyWizard(NamedUrlSessionWizardView):
 
     def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
         self._answers_cache = None
-        return super().render_next_step(form, **kwargs)
+        stored = not getattr(self, "_step_unsaved", False)
+        return render_next_step_in_place(self, form, stored, **kwargs) or super().render_next_step(form, **kwargs)
 
     # -- pages ----------------------------------------------------------------------------
     def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
@@ -294,6 +302,8 @@ class SurveyWizard(NamedUrlSessionWizardView):
             "section": section,
             "is_category_step": step == CATEGORY_STEP,
             "is_review": step == REVIEW_STEP,
+            "step_url": self.get_step_url(step),
+            "submits": step == REVIEW_STEP or (step == self.steps.last and not review_enabled(self.survey)),
             "run_signed": sign_run(self.run),
             "resume_code": shown_code(self.request, self.survey, self.run),
             "is_first_step": self.steps.step0 == 0,
@@ -323,7 +333,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """GET never submits: the done URL only redirects (to the review step)."""
         if kwargs.get("step") == self.done_step_name:
-            return redirect(self.get_step_url(REVIEW_STEP))
+            return redirect(self.get_step_url(REVIEW_STEP if review_enabled(self.survey) else self.steps.last))
         return super().get(request, *args, **kwargs)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -417,7 +427,7 @@ def restore_storage(request: HttpRequest, survey: Survey, run: Run) -> str | Non
     if not run.category:
         first_missing = CATEGORY_STEP
     elif first_missing is None:
-        first_missing = REVIEW_STEP
+        first_missing = REVIEW_STEP if review_enabled(survey) or not codes else codes[-1]
     storage.current_step = first_missing
     request.session.modified = True
     return first_missing

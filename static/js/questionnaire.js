@@ -2,6 +2,12 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
+    // The next step comes in the response of the previous step's POST (no redirect): show the
+    // step's own URL, so that reload, back and bookmarks are plain GETs of that step.
+    var stepForm = document.querySelector("form.step-form[data-step-url]");
+    if (stepForm && window.history.replaceState && stepForm.getAttribute("data-step-url") !== window.location.pathname) {
+      window.history.replaceState(null, "", stepForm.getAttribute("data-step-url"));
+    }
     // RGAA 11.10 / 8.6: on a failed step, the error summary takes focus; otherwise the step heading.
     var summary = document.getElementById("error-summary");
     var heading = document.getElementById("step-heading");

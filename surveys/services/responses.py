@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from ..forms import StoredAnswer, answer_for_logic
 from ..logic import condition_met
+from .data_version import responses_changed
 from .privacy import mask_personal_data
 from ..models import (
     Answer, Channel, Participant, Question, QuestionType, Response, ResponseStatus, Section, Survey, UserCategory,
@@ -277,6 +278,7 @@ def response_submit(run: Run, answers: Mapping[str, StoredAnswer], keep_codes: s
         if not flipped:
             return SubmitResult(response.id, already=True)
         _write_answers(response.id, answers, keep_codes, response.survey)
+        responses_changed(response.survey_id)  # the flip above sent no signal: dashboards must know
         if on_commit is not None:
             transaction.on_commit(lambda: on_commit(response))
     return SubmitResult(response.id, already=False)

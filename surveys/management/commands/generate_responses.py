@@ -40,6 +40,7 @@ from surveys.logic import condition_met
 from surveys.models import (
     Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave,
 )
+from surveys.services.data_version import responses_changed
 from surveys.services.responses import survey_structure
 
 SUGGESTIONS = [
@@ -396,4 +397,5 @@ def generate(survey: Survey, waves: list[Wave], n: int, *, seed: int = 42, demo:
             with connection.cursor() as cursor:
                 cursor.executemany(insert, answer_rows)
             total_answers += len(answer_rows)
+        responses_changed(survey.id)  # bulk inserts send no signal: cached dashboards must know
     return n, total_answers
