@@ -229,9 +229,6 @@ SERVICE_NAME = os.environ.get("SERVICE_NAME", "Écoute")
 SERVICE_OWNER = os.environ.get("SERVICE_OWNER", "Service statistique public")
 SERVICE_IS_STATE = env_bool("SERVICE_IS_STATE", False)
 
-# --- Tasks ------------------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -250,3 +247,26 @@ WIDGET_RATE_LIMIT = int(os.environ.get("WIDGET_RATE_LIMIT", "20"))
 WIDGET_RATE_WINDOW = int(os.environ.get("WIDGET_RATE_WINDOW", "600"))
 WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", "7200"))
 INVITATION_REMINDER_MIN_DAYS = int(os.environ.get("INVITATION_REMINDER_MIN_DAYS", "2"))
+
+# --- Background tasks (django.tasks; see jobs/ and README "Background work") ------------------
+# TASKS_BACKEND: "db" (default: the queue is a table of this database, run by `manage.py
+# run_worker`), "rq" (Redis queues for several app servers and workers: needs REDIS_URL, run by
+# `manage.py rqworker default`), or "immediate" (inline in the request: never a default, only for
+# a one-off script). Tests use "db" too, drained by the worker in the test process.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")
+INSTALLED_APPS += ["django_tasks_db", "jobs"]
+if TASKS_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "rq" and REDIS_URL:
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND must be db, rq (with REDIS_URL) or immediate")
+# Exports asked for in the pages: where the finished files wait, and for how long (seconds).
+EXPORT_JOBS_DIR = Path(os.environ.get("EXPORT_JOBS_DIR", str(BASE_DIR / "var" / "exports")))
+EXPORT_JOBS_TTL = int(os.environ.get("EXPORT_JOBS_TTL", str(24 * 3600)))
+# A worker that has not reported for this long (seconds) is presumed dead: its tasks are failed.
+TASKS_WORKER_STALE_AFTER = int(os.environ.get("TASKS_WORKER_STALE_AFTER", "60"))

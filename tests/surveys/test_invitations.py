@@ -21,6 +21,7 @@ from surveys.services.invitations import (
     INVITATION, REMINDER, eligible, invitations_progress, participants_import,
 )
 from surveys.tasks import send_invitations
+from jobs.worker import tasks_drain
 from tests import factories
 from tests.surveys.test_wizard import FULL, MGMT, post_step, step_url
 
@@ -54,7 +55,12 @@ def add_participant(survey, email, category="researchers", language="fr", invite
 
 
 def send(survey, kind=INVITATION):
-    return send_invitations.enqueue(wave_of(survey).pk, kind, "http://testserver/")
+    """Enqueue a send as the designer page does, let the test's worker run it, return its result."""
+    result = send_invitations.enqueue(wave_of(survey).pk, kind, "http://testserver/")
+    assert result.status == "READY"  # a real queue: nothing ran inside the enqueueing call
+    tasks_drain()
+    result.refresh()
+    return result
 
 
 def link_token(message) -> str:
@@ -404,7 +410,12 @@ def test_designer_imports_sends_and_marks_a_bounce_from_the_page(client, survey,
 
     resp = client.post(reverse("staff:invitations_send", args=[survey.slug]),
                        {"kind": "invitation", "vague": "2026"}, follow=True)
+    assert "Envoi lancé en arrière-plan" in resp.content.decode() and mail.outbox == []
+    assert '<meta http-equiv="refresh" content="5">' in resp.content.decode()  # follows it without JS
+    tasks_drain()
+    resp = client.get(url, {"vague": "2026"})
     assert "4 message(s) envoyé(s)." in resp.content.decode()
+    assert 'http-equiv="refresh"' not in resp.content.decode()
     assert len(mail.outbox) == 4
     assert "Invitations envoyées" in resp.content.decode()
 
@@ -425,10 +436,15 @@ def test_the_page_reports_a_failed_sending_and_the_retry_finishes_it(client, sur
     FlakyBackend.budget = 1
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FlakyBackend"}}
     send_url = reverse("staff:invitations_send", args=[survey.slug])
-    resp = client.post(send_url, {"kind": "invitation", "vague": "2026"}, follow=True)
+    page_url = reverse("staff:invitations", args=[survey.slug])
+    client.post(send_url, {"kind": "invitation", "vague": "2026"})
+    tasks_drain()
+    resp = client.get(page_url, {"vague": "2026"})
     assert "personne ne recevra deux fois le même message" in resp.content.decode()
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-    resp = client.post(send_url, {"kind": "invitation", "vague": "2026"}, follow=True)
+    client.post(send_url, {"kind": "invitation", "vague": "2026"})
+    tasks_drain()
+    resp = client.get(page_url, {"vague": "2026"})
     assert "2 message(s) envoyé(s)." in resp.content.decode()
     assert sorted(m.to[0] for m in mail.outbox) == ["p0@example.org", "p1@example.org", "p2@example.org"]
 
