@@ -13,15 +13,16 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.test import Client
 from django.urls import path, reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from config.urls import urlpatterns as project_urlpatterns
+from jobs.worker import tasks_drain
 from surveys.models import AuditLog, Participant, Response, UserCategory, hash_secret
 from surveys.optout_views import opt_out
 from surveys.services.invitations import (
     INVITATION, REMINDER, eligible, invitations_progress, participants_import,
 )
 from surveys.tasks import send_invitations
-from jobs.worker import tasks_drain
 from tests import factories
 from tests.surveys.test_wizard import FULL, MGMT, post_step, step_url
 
@@ -188,7 +189,8 @@ def test_unreadable_files_are_refused_whole_with_a_reason(survey, content, filen
 def test_invitations_go_out_in_each_participants_language_with_a_working_personal_link(client, survey):
     import_csv(survey, "email;category;language\nfr@example.org;journalists;fr\nen@example.org;researchers;en\n")
     result = send(survey)
-    assert result.status == "SUCCESSFUL" and result.return_value == {"kind": "invitation", "sent": 2, "stopped": ""}
+    assert result.status == "SUCCESSFUL" and result.return_value == {
+        "kind": "invitation", "sent": 2, "bounced": 0, "deferred": 0, "stopped": ""}
     by_address = {m.to[0]: m for m in mail.outbox}
     assert set(by_address) == {"fr@example.org", "en@example.org"}
     fr, en = by_address["fr@example.org"], by_address["en@example.org"]
@@ -242,6 +244,10 @@ def test_a_batch_that_crashes_midway_resumes_without_sending_twice(survey, setti
         "p0@example.org", "p1@example.org"}
     assert AuditLog.objects.get(action="invitations_sent").details == {
         "wave": "2026", "sent": 2, "stopped": "ConnectionError"}
+    # the task retries by itself later (backoff), with the next attempt number
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["args"][-1] == 2 and retry.task_path == "surveys.tasks.send_invitations"
+    assert timedelta(seconds=55) < retry.run_after - timezone.now() <= timedelta(seconds=60)
 
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     result = send(survey)
@@ -277,7 +283,8 @@ def test_nothing_is_sent_for_a_closed_wave(survey):
     wave = wave_of(survey)
     wave.opens_at, wave.closes_at = timezone.now() - timedelta(days=30), timezone.now() - timedelta(days=1)
     wave.save()
-    assert send(survey).return_value == {"kind": "invitation", "sent": 0, "stopped": "closed"}
+    assert send(survey).return_value == {
+        "kind": "invitation", "sent": 0, "bounced": 0, "deferred": 0, "stopped": "closed"}
     assert mail.outbox == []
 
 
