@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -266,7 +267,14 @@ elif TASKS_BACKEND == "immediate":
 else:
     raise ImproperlyConfigured("TASKS_BACKEND must be db, rq (with REDIS_URL) or immediate")
 # Exports asked for in the pages: where the finished files wait, and for how long (seconds).
-EXPORT_JOBS_DIR = Path(os.environ.get("EXPORT_JOBS_DIR", str(BASE_DIR / "var" / "exports")))
+EXPORT_JOBS_DIR = Path(os.environ.get("EXPORT_JOBS_DIR", str(
+    Path(tempfile.gettempdir()) / f"ecoute-test-exports-{os.getpid()}" if TESTING else BASE_DIR / "var" / "exports")))
 EXPORT_JOBS_TTL = int(os.environ.get("EXPORT_JOBS_TTL", str(24 * 3600)))
 # A worker that has not reported for this long (seconds) is presumed dead: its tasks are failed.
 TASKS_WORKER_STALE_AFTER = int(os.environ.get("TASKS_WORKER_STALE_AFTER", "60"))
+# Links in messages the scheduler sends (no request to read the host from). Hour of the daily purge.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/")
+RETENTION_PURGE_HOUR = int(os.environ.get("RETENTION_PURGE_HOUR", "3"))
+# EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes the messages to this folder.
+if os.environ.get("EMAIL_FILE_PATH"):
+    MAILERS["default"]["OPTIONS"] = {"file_path": os.environ["EMAIL_FILE_PATH"]}

@@ -65,3 +65,36 @@ class ExportJob(models.Model):
         if self.status == ExportStatus.DONE:
             return 100
         return int(100 * self.rows_written / self.rows_total) if self.rows_total else 0
+
+
+class ScheduledSend(models.Model):
+    """Invitations or a reminder round the designer wants sent at a date (the scheduler enqueues it)."""
+
+    KINDS = [("invitation", _("invitations")), ("reminder", _("relance"))]
+    wave = models.ForeignKey("surveys.Wave", on_delete=models.CASCADE, related_name="+", verbose_name=_("vague"))
+    kind = models.CharField(_("envoi"), max_length=10, choices=KINDS)
+    send_at = models.DateTimeField(_("date d'envoi"))
+    enqueued_at = models.DateTimeField(_("lancé le"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["send_at"]
+        verbose_name = _("envoi programmé")
+        verbose_name_plural = _("envois programmés")
+
+    def __str__(self) -> str:
+        return f"{self.wave} · {self.get_kind_display()} · {self.send_at:%Y-%m-%d %H:%M}"
+
+
+class ScheduleMark(models.Model):
+    """When a periodic duty last ran (claimed by one worker per period, whatever their number)."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    last_run_at = models.DateTimeField()
+
+
+class TaskRetry(models.Model):
+    """A failed task enqueued again from the staff page (the failed one then leaves the list)."""
+
+    failed_id = models.CharField(max_length=64, primary_key=True)
+    new_id = models.CharField(max_length=64)
+    at = models.DateTimeField(auto_now_add=True)

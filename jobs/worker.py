@@ -33,9 +33,9 @@ BEAT_EVERY = 5.0  # seconds between two heartbeats (and housekeeping rounds)
 # Tasks that are safe to run again from the start when their worker died: they skip finished work.
 RESUMABLE = {"surveys.tasks.send_invitations"}
 # Called with the lost task's args and kwargs when its worker died (e.g. fail its export job).
-ON_LOST: dict[str, str] = {"jobs.tasks.export_run": "jobs.exports.export_job_lost"}
+ON_LOST: dict[str, str] = {"analysis.export_jobs.export_run": "jobs.exports.export_job_lost"}
 # Called at each housekeeping round (the scheduler, expired export files...).
-HOUSEKEEPING: list[str] = ["jobs.exports.export_jobs_purge_expired"]
+HOUSEKEEPING: list[str] = ["jobs.schedule.schedule_tick", "jobs.exports.export_jobs_purge_expired"]
 
 
 class WorkerLost(RuntimeError):
