@@ -272,6 +272,7 @@ EXPORT_JOBS_DIR = Path(os.environ.get("EXPORT_JOBS_DIR", str(
 EXPORT_JOBS_TTL = int(os.environ.get("EXPORT_JOBS_TTL", str(24 * 3600)))
 # A worker that has not reported for this long (seconds) is presumed dead: its tasks are failed.
 TASKS_WORKER_STALE_AFTER = int(os.environ.get("TASKS_WORKER_STALE_AFTER", "60"))
+TASKS_WORKER_BEAT = float(os.environ.get("TASKS_WORKER_BEAT", "5"))  # seconds between heartbeats
 # Links in messages the scheduler sends (no request to read the host from). Hour of the daily purge.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/")
 RETENTION_PURGE_HOUR = int(os.environ.get("RETENTION_PURGE_HOUR", "3"))

@@ -29,7 +29,6 @@ from .models import WorkerBeat
 
 logger = logging.getLogger("jobs")
 
-BEAT_EVERY = 5.0  # seconds between two heartbeats (and housekeeping rounds)
 # Tasks that are safe to run again from the start when their worker died: they skip finished work.
 RESUMABLE = {"surveys.tasks.send_invitations"}
 # Called with the lost task's args and kwargs when its worker died (e.g. fail its export job).
@@ -98,10 +97,14 @@ def _beat_loop(worker_id: str, stop: threading.Event, every: float) -> None:
     connection.close()
 
 
-def worker_run(worker_id: str, *, interval: float = 1.0, beat_every: float = BEAT_EVERY) -> None:
-    """Run the database worker until SIGINT/SIGTERM (the second one interrupts the running task)."""
+def worker_run(worker_id: str, *, interval: float = 1.0, beat_every: float | None = None) -> None:
+    """Run the database worker until SIGINT/SIGTERM (the second one interrupts the running task).
+
+    The heartbeat and housekeeping run every `TASKS_WORKER_BEAT` seconds in a side thread.
+    """
     from django_tasks_db.management.commands.db_worker import Worker
 
+    beat_every = beat_every or settings.TASKS_WORKER_BEAT
     worker_beat(worker_id)
     stop = threading.Event()
     beat = threading.Thread(target=_beat_loop, args=(worker_id, stop, beat_every), daemon=True)
