@@ -6,7 +6,9 @@
    synthetic frame, no database);
 2. the loader (``bench/bench_load.py``: ``analysis.frames.load`` on SQLite and PostgreSQL, against
    the naive ORM + pivot way);
-3. the dashboard page, when ``bench/bench_dashboard.py`` is there (its ``run()``).
+3. the dashboard page, when ``bench/bench_dashboard.py`` is there (its ``run()``);
+4. the background work (``bench/bench_tasks.py``: invitations sent per second, a CSV export of
+   up to 100,000 responses run as a job).
 
 ``BENCH_N`` (environment, default 1,000,000) scales every part down, e.g. ``BENCH_N=100000 make
 bench`` for a quick look. The whole run at a million takes a few minutes on two cores, most of it
@@ -93,6 +95,20 @@ def dashboard(n: int) -> list[dict]:
     return out
 
 
+def tasks(n: int) -> list[dict]:
+    """Invitations sent per second and a CSV export run as a job (``bench/bench_tasks.py``)."""
+    from bench import bench_tasks
+
+    result = bench_tasks.run(n)
+    if not result:
+        return []
+    inv, exp = result["invitations"], result["export"]
+    return [{"name": f"tasks.invitations ({result['invitations_per_s']:.0f}/s)", "seconds": inv["seconds"],
+             "rows": inv["sent"], "target": "information", "ok": None},
+            {"name": "tasks.export_csv_job", "seconds": exp["seconds"], "peak_mb": exp["rss_mb"],
+             "rows": result["n"], "target": "information", "ok": None}]
+
+
 def _fmt(value, spec: str) -> str:
     return "" if value is None else format(value, spec)
 
@@ -115,8 +131,8 @@ def summary(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard"],
-                        default=["core", "load", "dashboard"])
+    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard", "tasks"],
+                        default=["core", "load", "dashboard", "tasks"])
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True,
                         help="time the naive ORM + pivot loader too (default: yes)")
     args = parser.parse_args(argv)
@@ -126,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "core": lambda: core(n),
         "load": lambda: bench_load.run(n, naive=args.naive),
         "dashboard": lambda: dashboard(n),
+        "tasks": lambda: tasks(n),
     }
     records: list[dict] = []
     for name in args.only:
