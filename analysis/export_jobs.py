@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 from django.utils.text import slugify
@@ -37,10 +38,11 @@ def export_enqueue(user, d: Dashboard, what: str, fmt: str, post: dict) -> Expor
     waves = "-".join(parse(post, "exports", d.choices("exports")).waves) or "aucune-vague"
     content_type, ext = exports.FORMATS[fmt]
     name = f"{slugify(d.survey.slug)}-{what}-{slugify(waves)}-{stamp}.{ext}"
-    job = export_jobs.export_job_create(user, d.survey, {"what": what, "format": fmt, "form": post},
-                                        name, content_type)
-    result = export_run.enqueue(str(job.pk))
-    ExportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    with transaction.atomic():  # the queue unreachable: no job left waiting for ever
+        job = export_jobs.export_job_create(user, d.survey, {"what": what, "format": fmt, "form": post},
+                                            name, content_type)
+        result = export_run.enqueue(str(job.pk))
+        ExportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
     return job
 
 

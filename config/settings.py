@@ -256,6 +256,7 @@ INVITATION_REMINDER_MIN_DAYS = int(os.environ.get("INVITATION_REMINDER_MIN_DAYS"
 # a one-off script). Tests use "db" too, drained by the worker in the test process.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")
 INSTALLED_APPS += ["django_tasks_db", "jobs"]
+MIDDLEWARE += ["jobs.middleware.QueueDownMiddleware"]  # Redis down: a clear 503 where a task is enqueued
 if TASKS_BACKEND == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "rq" and REDIS_URL:

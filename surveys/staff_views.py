@@ -199,8 +199,8 @@ def invitations_send(request: HttpRequest, survey: Survey) -> HttpResponse:
     if not wave.is_open():
         messages.error(request, _("La vague n'est pas ouverte : aucun message n'a été envoyé."))
         return redirect(target)
+    result = send_invitations.enqueue(wave.pk, kind, request.build_absolute_uri("/"))  # Redis down: 503 page
     audit(request.user, "invitations_enqueued", survey.slug, wave=wave.code, kind=kind)
-    result = send_invitations.enqueue(wave.pk, kind, request.build_absolute_uri("/"))
     request.session[f"send_task_{wave.pk}"] = result.id
     return redirect(target)
 
