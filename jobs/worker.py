@@ -119,6 +119,19 @@ def worker_run(worker_id: str, *, interval: float = 1.0, beat_every: float | Non
         WorkerBeat.objects.filter(worker_id=worker_id).delete()
 
 
+def housekeeping_run(worker_id: str, beat_every: float | None = None) -> None:
+    """Only the scheduler and housekeeping, for queues with their own workers (TASKS_BACKEND=rq)."""
+    import signal
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        _beat_loop(worker_id, stop, beat_every or settings.TASKS_WORKER_BEAT)
+    finally:
+        WorkerBeat.objects.filter(worker_id=worker_id).delete()
+
+
 def tasks_drain(max_rounds: int = 1000, worker_id: str = "in-process") -> int:
     """Run every task that is ready now, in this process and thread; returns how many ran.
 

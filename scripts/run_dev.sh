@@ -16,6 +16,8 @@ if [ "${TASKS_BACKEND:-db}" = "db" ]; then
 elif [ "${TASKS_BACKEND}" = "rq" ]; then
   "$PY" manage.py rqworker default --with-scheduler &
   pids+=($!)
+  "$PY" manage.py run_worker &  # with rq: the scheduler and housekeeping only
+  pids+=($!)
 fi
 "$PY" manage.py runserver "$ADDR" &
 pids+=($!)

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('surveys', '0004_issue16_sending'),
+        ('surveys', '0003_response_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

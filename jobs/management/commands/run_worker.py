@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
 
-from jobs.worker import worker_run
+from jobs.worker import housekeeping_run, worker_run
 
 
 class Command(BaseCommand):
-    help = "Run a worker for the database task queue (TASKS_BACKEND=db). Stop it with Ctrl-C."
+    help = ("Run a worker for the database task queue, with the scheduler (TASKS_BACKEND=rq: the "
+            "scheduler only). Stop it with Ctrl-C.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--interval", type=float, default=1.0,
@@ -24,4 +26,8 @@ class Command(BaseCommand):
             log.setLevel(logging.INFO if verbosity else logging.WARNING)
             if not log.handlers:
                 log.addHandler(logging.StreamHandler(self.stdout))
-        worker_run(worker_id or get_random_string(24), interval=interval)
+        worker_id = worker_id or get_random_string(24)
+        if settings.TASKS_BACKEND == "db":
+            worker_run(worker_id, interval=interval)
+        else:  # rq: `manage.py rqworker default --with-scheduler` runs the tasks; this, the scheduler
+            housekeeping_run(worker_id)
