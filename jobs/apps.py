@@ -8,3 +8,6 @@ class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = _("Tâches de fond")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 (connects the task log receiver)

@@ -52,3 +52,13 @@ def test_a_task_just_started_is_not_reaped_even_without_beat(survey):
     result = send_invitations.enqueue(wave_of(survey).pk, "invitation", "http://testserver/")
     _running(result, "new-worker", minutes_ago=0)
     assert tasks_reap_lost() == 0
+
+
+def test_each_finished_task_is_logged_with_its_duration_and_counts(survey, run_tasks, caplog):
+    import_csv(survey, "email,category\na@example.org,researchers\n")
+    send_invitations.enqueue(wave_of(survey).pk, "invitation", "http://testserver/")
+    with caplog.at_level("INFO", logger="jobs"):
+        run_tasks()
+    line = next(r.getMessage() for r in caplog.records if r.name == "jobs")
+    assert line.startswith("task surveys.tasks.send_invitations id=") and " SUCCESSFUL in " in line
+    assert line.endswith("sent=1 bounced=0 deferred=0")
