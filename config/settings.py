@@ -252,8 +252,9 @@ INVITATION_REMINDER_MIN_DAYS = int(os.environ.get("INVITATION_REMINDER_MIN_DAYS"
 # --- Background tasks (django.tasks; see jobs/ and README "Background work") ------------------
 # TASKS_BACKEND: "db" (default: the queue is a table of this database, run by `manage.py
 # run_worker`), "rq" (Redis queues for several app servers and workers: needs REDIS_URL, run by
-# `manage.py rqworker default`), or "immediate" (inline in the request: never a default, only for
-# a one-off script). Tests use "db" too, drained by the worker in the test process.
+# `manage.py rqworker default --with-scheduler --job-class django_tasks_rq.Job`, the scheduler by
+# `manage.py run_worker`), or "immediate" (inline in the request: never a default, only for a
+# one-off script). Tests use "db" too, drained by the worker in the test process.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")
 INSTALLED_APPS += ["django_tasks_db", "jobs"]
 MIDDLEWARE += ["jobs.middleware.QueueDownMiddleware"]  # Redis down: a clear 503 where a task is enqueued

@@ -29,5 +29,5 @@ class Command(BaseCommand):
         worker_id = worker_id or get_random_string(24)
         if settings.TASKS_BACKEND == "db":
             worker_run(worker_id, interval=interval)
-        else:  # rq: `manage.py rqworker default --with-scheduler` runs the tasks; this, the scheduler
+        else:  # rq: `rqworker default --with-scheduler --job-class django_tasks_rq.Job` runs the tasks
             housekeeping_run(worker_id)
