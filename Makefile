@@ -24,7 +24,7 @@ run: venv static
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py createcachetable
 	DEBUG=1 $(PY) manage.py load_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 PY=$(PY) ./scripts/run_dev.sh 127.0.0.1:8000
 
 postgres:
 	@./scripts/ensure_postgres.sh

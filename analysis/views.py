@@ -26,10 +26,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -537,43 +535,31 @@ def _format_labels() -> dict[str, str]:
 
 
 def _export(request: HttpRequest, d: Dashboard) -> HttpResponse:
-    """POST: validate the form (allow-list as for GET filters), build the file, audit it."""
+    """POST: validate the form (allow-list as for GET filters), then run the export as a job.
+
+    The job's page follows it (progress, then the download); it audits the export when written.
+    """
     post = {k: v for k, v in request.POST.lists() if k != "csrfmiddlewaretoken"}
     what = (post.pop("type", [""]) or [""])[-1]
     fmt = (post.pop("format", [""]) or [""])[-1]
     try:
-        f = parse(post, "exports", d.choices("exports"))
+        parse(post, "exports", d.choices("exports"))
     except FilterError as exc:
         return bad_request(request, str(exc))
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    waves = "-".join(f.waves) or "aucune-vague"
     if what == "microdonnees":
         if fmt not in exports.MICRODATA_FORMATS:
             return bad_request(request, "format inconnu")
         if not may_export_microdata(request.user):
             raise PermissionDenied
-        md = microdata_for(d, f.waves)
-        try:
-            content = exports.render_microdata(md, fmt)
-        except exports.TooManyRows as exc:
-            return bad_request(request, str(exc))
-        audit(request.user, "export", f"survey:{d.survey.slug}", kind="microdata", format=fmt, rows=md.rows,
-              waves=list(f.waves))
     elif what == "indicateurs":
         if fmt not in exports.INDICATOR_FORMATS:
             return bad_request(request, "format inconnu")
-        tables = indicator_tables(d, f)
-        content = exports.indicator_tables_bytes(tables, fmt)
-        audit(request.user, "export", f"survey:{d.survey.slug}", kind="indicators", format=fmt,
-              rows=sum(len(t) for t in tables.values()), waves=list(f.waves), min_cell=f.min_cell)
     else:
         return bad_request(request, "type d'export inconnu")
-    content_type, ext = exports.FORMATS[fmt]
-    kind = "microdonnees" if what == "microdonnees" else "indicateurs"
-    response = HttpResponse(content, content_type=content_type)
-    name = f"{slugify(d.survey.slug)}-{kind}-{slugify(waves)}-{stamp}.{ext}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    from .export_jobs import export_enqueue
+
+    job = export_enqueue(request.user, d, what, fmt, post)
+    return redirect("jobs:export", job.pk)
 
 
 def microdata_for(d: Dashboard, waves) -> exports.Microdata:

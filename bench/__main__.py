@@ -10,7 +10,9 @@
 4. the microdata exports at 100,000 responses (``bench/bench_exports.py``: XLSX, CSV, SPSS, time
    and peak memory of ``manage.py export_microdata``; ``BENCH_EXPORT_N`` scales it);
 5. answering side by side with the peer (``bench/bench_answering.py``, which runs
-   ``../shared/bench/side_by_side.sh``: 2 rounds × 20 s on SQLite and PostgreSQL).
+   ``../shared/bench/side_by_side.sh``: 2 rounds × 20 s on SQLite and PostgreSQL);
+6. the background work (``bench/bench_tasks.py``: invitations sent per second, a CSV export of
+   up to 100,000 responses run as a job).
 
 ``BENCH_N`` (environment, default 1,000,000) scales every part down, e.g. ``BENCH_N=100000 make
 bench`` for a quick look. The whole run at a million takes a few minutes on two cores, most of it
@@ -97,6 +99,20 @@ def dashboard(n: int) -> list[dict]:
     return out
 
 
+def tasks(n: int) -> list[dict]:
+    """Invitations sent per second and a CSV export run as a job (``bench/bench_tasks.py``)."""
+    from bench import bench_tasks
+
+    result = bench_tasks.run(n)
+    if not result:
+        return []
+    inv, exp = result["invitations"], result["export"]
+    return [{"name": f"tasks.invitations ({result['invitations_per_s']:.0f}/s)", "seconds": inv["seconds"],
+             "rows": inv["sent"], "target": "information", "ok": None},
+            {"name": "tasks.export_csv_job", "seconds": exp["seconds"], "peak_mb": exp["rss_mb"],
+             "rows": result["n"], "target": "information", "ok": None}]
+
+
 def _fmt(value, spec: str) -> str:
     return "" if value is None else format(value, spec)
 
@@ -119,8 +135,8 @@ def summary(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard", "exports", "answering"],
-                        default=["core", "load", "dashboard", "exports", "answering"])
+    parts = ["core", "load", "dashboard", "exports", "answering", "tasks"]
+    parser.add_argument("--only", nargs="+", choices=parts, default=parts)
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True,
                         help="time the naive ORM + pivot loader too (default: yes)")
     args = parser.parse_args(argv)
@@ -132,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         "dashboard": lambda: dashboard(n),
         "exports": lambda: importlib.import_module("bench.bench_exports").run(),
         "answering": lambda: importlib.import_module("bench.bench_answering").run(),
+        "tasks": lambda: tasks(n),
     }
     records: list[dict] = []
     for name in args.only:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -229,9 +230,6 @@ SERVICE_NAME = os.environ.get("SERVICE_NAME", "Écoute")
 SERVICE_OWNER = os.environ.get("SERVICE_OWNER", "Service statistique public")
 SERVICE_IS_STATE = env_bool("SERVICE_IS_STATE", False)
 
-# --- Tasks ------------------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -255,3 +253,35 @@ INVITATION_REMINDER_MIN_DAYS = int(os.environ.get("INVITATION_REMINDER_MIN_DAYS"
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "127.0.0.1, ::1")
 MIDDLEWARE = ["surveys.proxy.TrustedProxyMiddleware", *MIDDLEWARE]
+# --- Background tasks (django.tasks; see jobs/ and README "Background work") ------------------
+# TASKS_BACKEND: "db" (default: the queue is a table of this database, run by `manage.py
+# run_worker`), "rq" (Redis queues for several app servers and workers: needs REDIS_URL, run by
+# `manage.py rqworker default --with-scheduler --job-class django_tasks_rq.Job`, the scheduler by
+# `manage.py run_worker`), or "immediate" (inline in the request: never a default, only for a
+# one-off script). Tests use "db" too, drained by the worker in the test process.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")
+INSTALLED_APPS += ["django_tasks_db", "jobs"]
+MIDDLEWARE += ["jobs.middleware.QueueDownMiddleware"]  # Redis down: a clear 503 where a task is enqueued
+if TASKS_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "rq" and REDIS_URL:
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND must be db, rq (with REDIS_URL) or immediate")
+# Exports asked for in the pages: where the finished files wait, and for how long (seconds).
+EXPORT_JOBS_DIR = Path(os.environ.get("EXPORT_JOBS_DIR", str(
+    Path(tempfile.gettempdir()) / f"ecoute-test-exports-{os.getpid()}" if TESTING else BASE_DIR / "var" / "exports")))
+EXPORT_JOBS_TTL = int(os.environ.get("EXPORT_JOBS_TTL", str(24 * 3600)))
+# A worker that has not reported for this long (seconds) is presumed dead: its tasks are failed.
+TASKS_WORKER_STALE_AFTER = int(os.environ.get("TASKS_WORKER_STALE_AFTER", "60"))
+TASKS_WORKER_BEAT = float(os.environ.get("TASKS_WORKER_BEAT", "5"))  # seconds between heartbeats
+# Links in messages the scheduler sends (no request to read the host from). Hour of the daily purge.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/")
+RETENTION_PURGE_HOUR = int(os.environ.get("RETENTION_PURGE_HOUR", "3"))
+# EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes the messages to this folder.
+if os.environ.get("EMAIL_FILE_PATH"):
+    MAILERS["default"]["OPTIONS"] = {"file_path": os.environ["EMAIL_FILE_PATH"]}

@@ -406,6 +406,9 @@ class Participant(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
     undeliverable = models.BooleanField(default=False)
+    bounce_reason = models.CharField(_("motif du refus"), max_length=200, blank=True)  # the server's words
+    send_failures = models.PositiveSmallIntegerField(default=0)  # temporary refusals (bounded retries)
+    message_id = models.CharField(max_length=255, blank=True)  # Message-ID of the last message sent
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -167,7 +167,8 @@ def _invitations_context(request: HttpRequest, survey: Survey, wave: Wave | None
 def invitations(request: HttpRequest, survey: Survey) -> HttpResponse:
     """Import the list, send invitations and reminders, follow the sending, mark bounces."""
     wave = _wave(request, survey)
-    return render(request, "staff/invitations.html", _invitations_context(request, survey, wave))
+    sending = wave is not None and _send_outcome(request, wave)
+    return render(request, "staff/invitations.html", _invitations_context(request, survey, wave, sending=sending))
 
 
 @designer_page
@@ -200,8 +201,22 @@ def invitations_send(request: HttpRequest, survey: Survey) -> HttpResponse:
     if not wave.is_open():
         messages.error(request, _("La vague n'est pas ouverte : aucun message n'a été envoyé."))
         return redirect(target)
+    result = send_invitations.enqueue(wave.pk, kind, request.build_absolute_uri("/"))  # Redis down: 503 page
     audit(request.user, "invitations_enqueued", survey.slug, wave=wave.code, kind=kind)
-    result = send_invitations.enqueue(wave.pk, kind, request.build_absolute_uri("/"))
+    request.session[f"send_task_{wave.pk}"] = result.id
+    return redirect(target)
+
+
+def _send_outcome(request: HttpRequest, wave: Wave) -> bool:
+    """Say how the last send enqueued from this session went; True while it is still running."""
+    key = f"send_task_{wave.pk}"
+    if key not in request.session:
+        return False
+    try:
+        result = send_invitations.get_result(request.session[key])
+    except Exception:  # purged from the queue, or a backend without results
+        request.session.pop(key)
+        return False
     if result.status == TaskResultStatus.SUCCESSFUL:
         messages.success(request, _("%(n)d message(s) envoyé(s).") % {"n": result.return_value["sent"]})
     elif result.status == TaskResultStatus.FAILED:
@@ -210,7 +225,9 @@ def invitations_send(request: HttpRequest, survey: Survey) -> HttpResponse:
             "enregistrés : relancez l'envoi pour continuer, personne ne recevra deux fois le même message."))
     else:
         messages.info(request, _("Envoi lancé en arrière-plan : rafraîchissez la page pour suivre l'avancement."))
-    return redirect(target)
+        return True
+    request.session.pop(key)
+    return False
 
 
 @designer_page

@@ -24,6 +24,18 @@ def _clear_cache(request):
 
 
 @pytest.fixture
+def run_tasks(db):
+    """Drain the task queue with the real database backend's worker, in the test's process.
+
+    Call it after the code under test enqueued: it runs every task ready now (and those they
+    enqueue) and returns how many ran. Results are read back with `result.refresh()`.
+    """
+    from jobs.worker import tasks_drain
+
+    return tasks_drain
+
+
+@pytest.fixture
 def survey(db):
     """A small survey covering every question type, targeting and conditions (see factories)."""
     return factories.build_survey()

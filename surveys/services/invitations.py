@@ -16,23 +16,10 @@ The opt-out link must keep working in *every* message, so it does not use the to
 the participant's id signed with the SECRET_KEY (`opt_out_code`). It works until the participant's
 identity is purged (then there is nothing left to unsubscribe).
 
-At-most-once sending
---------------------
-For each participant, in this order:
-
-1. **claim**: one compare-and-set UPDATE (``... WHERE invited_at IS NULL`` for an invitation, "not
-   reminded since the cut-off" for a reminder) stamps the participant and stores the new token's
-   hash; it commits at once (autocommit, no surrounding transaction);
-2. **send** the message;
-3. if sending **raises**, the claim is undone (stamp restored, guarded by the new token hash) and
-   the batch stops with the error, so the task fails visibly and can simply be run again.
-
-A retry, or a second worker running at the same time, skips every claimed participant: nobody gets
-the same message twice. If the process dies *between* 1 and 2 (killed, power cut), that one
-participant per worker is marked as sent but received nothing — at-most-once. We prefer this to
-at-least-once (send, then mark) because the token's hash must be stored before its link can work,
-and a second copy would carry a new token that kills the first copy's link: a duplicate would both
-look like spam and confuse. The next reminder reaches whoever was missed.
+Sending
+-------
+`surveys.services.sending` sends the messages: one transaction per message, so a killed worker
+resumes where it stopped and nobody gets two copies; refusals are recorded, retries are bounded.
 
 Reminders go to participants invited at least `reminder_interval()` ago (default two days), not
 reminded in that interval, without a complete response, not opted out and not undeliverable. The
@@ -48,13 +35,12 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import batched
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -64,7 +50,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from ..models import (
-    Channel, Participant, ResponseStatus, UserCategory, Wave, audit, hash_secret, new_secret, tr,
+    Channel, Participant, ResponseStatus, UserCategory, Wave, audit, tr,
 )
 
 INVITATION = "invitation"
@@ -75,7 +61,6 @@ LANGUAGES = ("fr", "en")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
-SEND_BATCH = 100  # messages per SMTP connection
 
 # Header names accepted for each column (case and accents as typed by a French team).
 COLUMNS = {
@@ -436,66 +421,6 @@ def build_message(participant: Participant, kind: str, raw_token: str, base_url:
     subject = " ".join(subject.split())
     return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
                         to=[participant.email], headers={"List-Unsubscribe": f"<{opt_out}>"})
-
-
-@dataclass
-class SendReport:
-    kind: str
-    sent: int = 0
-    stopped: str = ""  # why nothing (more) was sent: "closed", or the error's class name
-
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "sent": self.sent, "stopped": self.stopped}
-
-
-def invitations_send(wave_id: int, kind: str, base_url: str) -> SendReport:
-    """Send every pending invitation (or reminder) of a wave, at most once each (see module doc).
-
-    Safe to run again after a failure, and to run twice at once: each participant is claimed by one
-    compare-and-set UPDATE before their message is sent. Raises the mail error that stopped it.
-    """
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}")
-    wave = Wave.objects.select_related("survey").get(pk=wave_id)
-    report = SendReport(kind=kind)
-    if not wave.is_open():
-        report.stopped = "closed"
-        return report
-    stamp = "invited_at" if kind == INVITATION else "reminded_at"
-    ids = list(eligible(wave, kind).order_by("pk").values_list("pk", flat=True))
-    try:
-        for chunk in batched(ids, SEND_BATCH):
-            mailer = mailers.default
-            with mailer:  # one connection per chunk of messages
-                for pk in chunk:
-                    if _send_one(wave, kind, stamp, pk, base_url, mailer):
-                        report.sent += 1
-    except Exception as exc:
-        report.stopped = type(exc).__name__
-        audit("system", f"{kind}s_sent", wave.survey.slug, wave=wave.code, sent=report.sent,
-              stopped=report.stopped)
-        raise
-    audit("system", f"{kind}s_sent", wave.survey.slug, wave=wave.code, sent=report.sent)
-    return report
-
-
-def _send_one(wave: Wave, kind: str, stamp: str, pk: int, base_url: str, mailer) -> bool:
-    """Claim, send, and undo the claim if the send raised. False if someone else had claimed it."""
-    previous = Participant.objects.filter(pk=pk).values_list(stamp, flat=True).first()
-    raw = new_secret()
-    new_hash = hash_secret(raw)
-    claimed = eligible(wave, kind).filter(pk=pk, **{stamp: previous}).update(
-        **{stamp: timezone.now()}, token_hash=new_hash)
-    if not claimed:
-        return False
-    participant = Participant.objects.select_related("survey", "wave").get(pk=pk)
-    try:
-        message = build_message(participant, kind, raw, base_url)
-        mailer.send_messages([message])
-    except Exception:
-        Participant.objects.filter(pk=pk, token_hash=new_hash).update(**{stamp: previous})
-        raise
-    return True
 
 
 # --- Progress --------------------------------------------------------------------------------------

@@ -14,12 +14,15 @@ import pyreadstat
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
 from analysis import exports
 from analysis.selectors import Dashboard
 from analysis.views import microdata_for
+from jobs.models import ExportJob
+from jobs.worker import tasks_drain
 from surveys.models import AuditLog, Participant, UserCategory
 from tests import factories
 from tests.analysis.dashboard_data import SMALL_MEAN_STRINGS, ensure_frames, respond, seed
@@ -53,7 +56,21 @@ def analyst_client(survey, group="analysts") -> Client:
 
 
 def post_export(client, survey, **data):
-    return client.post(reverse("analysis:exports", args=[survey.slug]), data)
+    """Ask for the export in the page, let the worker write it, download it from the job's page."""
+    resp = client.post(reverse("analysis:exports", args=[survey.slug]), data)
+    if resp.status_code != 302:
+        return resp
+    job = ExportJob.objects.get(pk=resp["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert client.get(resp["Location"]).status_code == 200 and job.status == "queued"
+    tasks_drain()
+    page = client.get(resp["Location"]).content.decode()
+    download = reverse("jobs:export_download", args=[job.pk])
+    assert f'href="{download}"' in page, page
+    file = client.get(download)
+    assert file.status_code == 200 and file["Cache-Control"] == "private, no-store"
+    out = HttpResponse(b"".join(file.streaming_content), content_type=file["Content-Type"])
+    out["Content-Disposition"] = file["Content-Disposition"]
+    return out
 
 
 def md(survey) -> exports.Microdata:
@@ -267,8 +284,8 @@ def test_export_access_matrix(seeded):
         (factories.staff_user("des2", "designers", [other]), 404),
         (factories.staff_user("ana2", "analysts", [other]), 404),
         (factories.staff_user("des", "designers", [seeded]), 403),  # microdata: analysts only
-        (factories.staff_user("ana", "analysts", [seeded]), 200),
-        (factories.staff_user("root", superuser=True), 200),
+        (factories.staff_user("ana", "analysts", [seeded]), 302),  # to the job's page
+        (factories.staff_user("root", superuser=True), 302),
     ]
     for user, expected in cases:
         c = Client()
@@ -276,8 +293,10 @@ def test_export_access_matrix(seeded):
             c.force_login(user)
         resp = c.post(url, {"type": "microdonnees", "format": "csv"})
         assert resp.status_code == expected, (user, resp.status_code)
-        if expected != 200:
+        if expected != 302:
             assert b"Texte ordinaire" not in resp.content
+    assert not AuditLog.objects.filter(action="export").exists()  # audited once written
+    tasks_drain()
     assert AuditLog.objects.filter(action="export").count() == 2
 
 
@@ -342,8 +361,13 @@ def test_xlsx_refuses_more_rows_than_a_sheet_holds(seeded, monkeypatch):
     monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
     with pytest.raises(exports.TooManyRows):
         exports.render_microdata(md(seeded), "xlsx")
-    resp = post_export(analyst_client(seeded), seeded, type="microdonnees", format="xlsx")
-    assert resp.status_code == 400 and "CSV" in resp.content.decode()
+    c = analyst_client(seeded)
+    job_page = c.post(reverse("analysis:exports", args=[seeded.slug]), {"type": "microdonnees", "format": "xlsx"})
+    tasks_drain()
+    page = c.get(job_page["Location"]).content.decode()
+    assert "L'export a échoué" in page and "choisissez CSV" in page  # the reason, and no link
+    job = ExportJob.objects.get()
+    assert job.status == "failed" and c.get(reverse("jobs:export_download", args=[job.pk])).status_code == 410
     assert not AuditLog.objects.filter(action="export").exists()
 
 

@@ -161,6 +161,13 @@ def login_failed(site: Site) -> None:
         site.page.locator("main form button[type=submit]").click()
 
 
+def export_job(site: Site) -> None:
+    """Ask for the microdata CSV: the job's page (queued, no worker here) with its progress bar."""
+    site.goto(f"/analyse/{site.survey.slug}/exports/")
+    with site.page.expect_navigation():
+        site.page.locator("form:has(input[value=microdonnees]) button[type=submit]").click()
+
+
 def english_step(site: Site) -> None:
     """Start in French, then switch to English with the header button (the same step stays)."""
     site.start(survey_categories()[0])
@@ -269,6 +276,8 @@ PAGES: list[Page | Steps] = [
     Page("staff-publication", "/equipe/{slug}/publication/", respondent=False, login="designer"),
     Page("widget", "/w/{slug}/"),
     Page("admin-index", "/admin/", respondent=False, login="admin"),
+    Page("analysis-export-job", export_job, respondent=False, login="analyst"),
+    Page("staff-tasks", "/taches/suivi/", respondent=False, login="admin"),
 ]
 
 

@@ -13,8 +13,10 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.test import Client
 from django.urls import path, reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from config.urls import urlpatterns as project_urlpatterns
+from jobs.worker import tasks_drain
 from surveys.models import AuditLog, Participant, Response, UserCategory, hash_secret
 from surveys.optout_views import opt_out
 from surveys.services.invitations import (
@@ -54,7 +56,12 @@ def add_participant(survey, email, category="researchers", language="fr", invite
 
 
 def send(survey, kind=INVITATION):
-    return send_invitations.enqueue(wave_of(survey).pk, kind, "http://testserver/")
+    """Enqueue a send as the designer page does, let the test's worker run it, return its result."""
+    result = send_invitations.enqueue(wave_of(survey).pk, kind, "http://testserver/")
+    assert result.status == "READY"  # a real queue: nothing ran inside the enqueueing call
+    tasks_drain()
+    result.refresh()
+    return result
 
 
 def link_token(message) -> str:
@@ -182,7 +189,8 @@ def test_unreadable_files_are_refused_whole_with_a_reason(survey, content, filen
 def test_invitations_go_out_in_each_participants_language_with_a_working_personal_link(client, survey):
     import_csv(survey, "email;category;language\nfr@example.org;journalists;fr\nen@example.org;researchers;en\n")
     result = send(survey)
-    assert result.status == "SUCCESSFUL" and result.return_value == {"kind": "invitation", "sent": 2, "stopped": ""}
+    assert result.status == "SUCCESSFUL" and result.return_value == {
+        "kind": "invitation", "sent": 2, "bounced": 0, "deferred": 0, "stopped": ""}
     by_address = {m.to[0]: m for m in mail.outbox}
     assert set(by_address) == {"fr@example.org", "en@example.org"}
     fr, en = by_address["fr@example.org"], by_address["en@example.org"]
@@ -236,6 +244,10 @@ def test_a_batch_that_crashes_midway_resumes_without_sending_twice(survey, setti
         "p0@example.org", "p1@example.org"}
     assert AuditLog.objects.get(action="invitations_sent").details == {
         "wave": "2026", "sent": 2, "stopped": "ConnectionError"}
+    # the task retries by itself later (backoff), with the next attempt number
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["args"][-1] == 2 and retry.task_path == "surveys.tasks.send_invitations"
+    assert timedelta(seconds=55) < retry.run_after - timezone.now() <= timedelta(seconds=60)
 
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     result = send(survey)
@@ -271,7 +283,8 @@ def test_nothing_is_sent_for_a_closed_wave(survey):
     wave = wave_of(survey)
     wave.opens_at, wave.closes_at = timezone.now() - timedelta(days=30), timezone.now() - timedelta(days=1)
     wave.save()
-    assert send(survey).return_value == {"kind": "invitation", "sent": 0, "stopped": "closed"}
+    assert send(survey).return_value == {
+        "kind": "invitation", "sent": 0, "bounced": 0, "deferred": 0, "stopped": "closed"}
     assert mail.outbox == []
 
 
@@ -404,7 +417,12 @@ def test_designer_imports_sends_and_marks_a_bounce_from_the_page(client, survey,
 
     resp = client.post(reverse("staff:invitations_send", args=[survey.slug]),
                        {"kind": "invitation", "vague": "2026"}, follow=True)
+    assert "Envoi lancé en arrière-plan" in resp.content.decode() and mail.outbox == []
+    assert '<meta http-equiv="refresh" content="5">' in resp.content.decode()  # follows it without JS
+    tasks_drain()
+    resp = client.get(url, {"vague": "2026"})
     assert "4 message(s) envoyé(s)." in resp.content.decode()
+    assert 'http-equiv="refresh"' not in resp.content.decode()
     assert len(mail.outbox) == 4
     assert "Invitations envoyées" in resp.content.decode()
 
@@ -425,10 +443,15 @@ def test_the_page_reports_a_failed_sending_and_the_retry_finishes_it(client, sur
     FlakyBackend.budget = 1
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FlakyBackend"}}
     send_url = reverse("staff:invitations_send", args=[survey.slug])
-    resp = client.post(send_url, {"kind": "invitation", "vague": "2026"}, follow=True)
+    page_url = reverse("staff:invitations", args=[survey.slug])
+    client.post(send_url, {"kind": "invitation", "vague": "2026"})
+    tasks_drain()
+    resp = client.get(page_url, {"vague": "2026"})
     assert "personne ne recevra deux fois le même message" in resp.content.decode()
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-    resp = client.post(send_url, {"kind": "invitation", "vague": "2026"}, follow=True)
+    client.post(send_url, {"kind": "invitation", "vague": "2026"})
+    tasks_drain()
+    resp = client.get(page_url, {"vague": "2026"})
     assert "2 message(s) envoyé(s)." in resp.content.decode()
     assert sorted(m.to[0] for m in mail.outbox) == ["p0@example.org", "p1@example.org", "p2@example.org"]
 

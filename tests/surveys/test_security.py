@@ -146,7 +146,7 @@ SAMPLE = {"slug": "test-survey", "category": "researchers", "code": "SAT_OVERALL
           "step": "core", "pk": "1", "id": "1", "participant_id": "1", "fmt": "csv", "format": "csv",
           "kind": "satisfied", "wave": "2026"}
 PUBLIC_PREFIXES = ("/s/", "/w/", "/i18n/", "/accessibilite/", "/connexion/", "/deconnexion/", "/static/")
-STAFF_PREFIXES = ("/analyse/", "/equipe/", "/admin/")
+STAFF_PREFIXES = ("/analyse/", "/equipe/", "/admin/", "/taches/")
 
 
 def test_every_url_refuses_staff_data_to_anonymous_users_and_respondents(client, survey):
