@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0003_response_index'),
+        ('surveys', '0005_issue14_resume_start'),
     ]
 
     operations = [
