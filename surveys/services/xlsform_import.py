@@ -20,18 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import Any
-
-from pyxform.errors import PyXFormError
-from pyxform.xls2json import workbook_to_json
-from pyxform.xls2json_backends import get_xlsform
 
 from ..forms import DONT_KNOW
 from ..models import Channel, UserCategory
 from .import_export import SCHEMA, VERSION, SurveyImportError, survey_import, validate_document
 from .relevance import RelevanceError, relevant_to_condition
+from .xlsform_read import XLSFormError, where, locate, read_xlsform
 from .xlsform_columns import (
     DONT_KNOW_LABEL, ECOUTE_SHEET, OTHER_CHOICE, OTHER_TEXT, ROLE, ROLE_SCORES, language_of, read_ecoute_sheet,
 )
@@ -49,15 +45,6 @@ TRUE, FALSE = {"yes", "true", "true()", "1"}, {"", "no", "false", "false()", "0"
 NUMBER_BOUND = re.compile(r"^\s*\.\s*(>=|<=)\s*(-?\d+(?:\.\d+)?)\s*$")
 TEXT_LENGTH = re.compile(r"^\s*string-length\(\s*\.\s*\)\s*<=\s*(\d+)\s*$")
 OR_OTHER = re.compile(r"\bor_other\b|\bor specify other\b", re.I)
-MAX_FILE_BYTES = 5 * 1024 * 1024
-
-
-class XLSFormError(ValueError):
-    """A workbook that cannot be imported: every message names the sheet, row and column."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = list(errors)
-        super().__init__(self.errors[0])
 
 
 @dataclass
@@ -65,11 +52,6 @@ class XLSFormResult:
     document: dict[str, Any]
     warnings: list[str] = field(default_factory=list)  # left out (lenient import)
     notes: list[str] = field(default_factory=list)     # how the form was mapped (nothing lost)
-
-
-def _where(row: int | None, column: str | None = None, sheet: str = "survey") -> str:
-    where = f"{sheet} sheet" + (f", row {row}" if row else "")
-    return where + (f', column "{column}"' if column else "")
 
 
 class _Builder:
@@ -100,7 +82,7 @@ class _Builder:
 
     # problems ---------------------------------------------------------------------------------
     def problem(self, row: int | None, column: str | None, message: str, sheet: str = "survey") -> None:
-        self.problems.append(f"{_where(row, column, sheet)}: {message}")
+        self.problems.append(f"{where(row, column, sheet)}: {message}")
 
     def column(self, row: int | None, base: str) -> str:
         """The header of `base` as written in the sheet (e.g. "label::Français (fr)" for "label")."""
@@ -358,35 +340,10 @@ def _codes_in(condition: Any) -> set[str]:
     return found | _codes_in(condition.get("not"))
 
 
-def _read(source: str | Path | bytes) -> tuple[Any, dict, str]:
-    data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
-    if len(data) > MAX_FILE_BYTES:
-        raise XLSFormError([f"file too large (at most {MAX_FILE_BYTES // (1024 * 1024)} MB)"])
-    stem = Path(source).stem if isinstance(source, (str, Path)) else "xlsform"
-    try:
-        book = get_xlsform(BytesIO(data), file_type=".xlsx")
-        tree = workbook_to_json(book, fallback_form_name=stem, warnings=[])
-    except PyXFormError as exc:
-        raise XLSFormError([f"XLSForm refused by pyxform: {exc}"]) from exc
-    _mark_or_other(tree)
-    return book, tree, stem
-
-
-def _mark_or_other(tree: dict) -> None:
-    """Flag the text question pyxform adds after an ``or_other`` select (we add our own, bilingual)."""
-    children = tree.get("children", [])
-    for i, element in enumerate(children):
-        if element.get("children"):
-            _mark_or_other(element)
-        relevant = (element.get("bind") or {}).get("relevant", "")
-        if i and element.get("name") == f"{children[i - 1].get('name')}_other" and relevant.startswith("selected(../"):
-            element["_or_other_generated"] = True
-
-
 def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None) -> XLSFormResult:
     """Read an XLSForm workbook into a version-1 document (XLSFormError if anything cannot be mapped and
     the import is strict; with `lenient`, what cannot be mapped is left out and listed in the warnings)."""
-    book, tree, stem = _read(source)
+    book, tree, stem = read_xlsform(source)
     extras = read_ecoute_sheet(source, tree, stem)
     builder = _Builder(book, lenient, extras)
     for header in builder.headers:
@@ -399,7 +356,7 @@ def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, sl
     document = _document(builder, extras, slug)
     errors = validate_document(document)
     if errors:
-        raise XLSFormError([_locate(e, builder.paths) for e in errors])
+        raise XLSFormError([locate(e, builder.paths) for e in errors])
     return XLSFormResult(document, warnings=builder.problems, notes=builder.notes)
 
 
@@ -425,21 +382,6 @@ def _nomenclature(declared: list[dict], used: set[str], model: type) -> list[dic
     known = {o.code: o for o in model.objects.filter(code__in=used - codes)}
     return list(declared) + [{"code": c, "label": {"fr": known[c].label_fr, "en": known[c].label_en},
                               "order": known[c].order} for c in sorted(known)]
-
-
-def _locate(error: str, paths: Mapping[str, tuple[str, int | None]]) -> str:
-    """``sections[1].questions[0].code: ...`` -> ``survey sheet, row 4, column "name": code: ...``."""
-    path, _, message = error.partition(": ")
-    best = max((p for p in paths if path == p or path.startswith(p + ".")), key=len, default=None)
-    if best is None:
-        return error
-    sheet, row = paths[best]
-    rest = path[len(best) + 1:]
-    key = rest.split(".")[0].split("[")[0]
-    column = {"code": "name", "text": "label", "help": "hint", "condition": "relevant", "type": "type",
-              "choices": "choices", "channel": ROLE["channel"], "categories": ROLE["categories"],
-              "threshold": ROLE["threshold"], "title": "label", "intro": "hint"}.get(key)
-    return f"{_where(row, column, sheet)}: {rest or path}: {message}"
 
 
 def xlsform_import(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None,
