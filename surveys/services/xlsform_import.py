@@ -340,11 +340,15 @@ def _codes_in(condition: Any) -> set[str]:
     return found | _codes_in(condition.get("not"))
 
 
-def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None) -> XLSFormResult:
+def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None,
+                        filename: str | None = None) -> XLSFormResult:
     """Read an XLSForm workbook into a version-1 document (XLSFormError if anything cannot be mapped and
     the import is strict; with `lenient`, what cannot be mapped is left out and listed in the warnings)."""
-    book, tree, stem = read_xlsform(source)
-    extras = read_ecoute_sheet(source, tree, stem)
+    book, tree, stem = read_xlsform(source, filename)
+    try:
+        extras = read_ecoute_sheet(source, tree, stem)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged workbook
+        raise XLSFormError([f"{ECOUTE_SHEET} sheet: cannot be read ({exc})"]) from exc
     builder = _Builder(book, lenient, extras)
     for header in builder.headers:
         match = re.match(r"^(label|hint)::?(.+)$", header.strip(), re.I)
@@ -385,9 +389,9 @@ def _nomenclature(declared: list[dict], used: set[str], model: type) -> list[dic
 
 
 def xlsform_import(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None,
-                   replace: bool = False, actor: object = None) -> tuple[Any, XLSFormResult]:
+                   replace: bool = False, actor: object = None, filename: str | None = None) -> tuple[Any, XLSFormResult]:
     """Import a workbook with the usual importer; returns the survey and the mapping result."""
-    result = xlsform_to_document(source, lenient=lenient, slug=slug)
+    result = xlsform_to_document(source, lenient=lenient, slug=slug, filename=filename)
     try:
         survey = survey_import(result.document, replace=replace, actor=actor)
     except SurveyImportError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from io import BytesIO
 from pathlib import Path
@@ -29,11 +30,12 @@ def where(row: int | None, column: str | None = None, sheet: str = "survey") -> 
     return where + (f', column "{column}"' if column else "")
 
 
-def read_xlsform(source: str | Path | bytes) -> tuple[Any, dict, str]:
+def read_xlsform(source: str | Path | bytes, filename: str | None = None) -> tuple[Any, dict, str]:
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
     if len(data) > MAX_FILE_BYTES:
         raise XLSFormError([f"file too large (at most {MAX_FILE_BYTES // (1024 * 1024)} MB)"])
-    stem = Path(source).stem if isinstance(source, (str, Path)) else "xlsform"
+    stem = Path(filename or (source if isinstance(source, (str, Path)) else "xlsform")).stem
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", stem)[:60].lstrip("-_") or "xlsform"
     try:
         book = get_xlsform(BytesIO(data), file_type=".xlsx")
         tree = workbook_to_json(book, fallback_form_name=stem, warnings=[])
