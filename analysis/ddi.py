@@ -128,6 +128,15 @@ def _count(var: Variable, values: Iterable[tuple[str, float]]) -> None:
     var.valid = sum(c.n for c in var.categories if not c.missing)
 
 
+def _code_of(qtype: str, value: float | None, text: str, dont_know: bool) -> str:
+    """The category code of a single-choice or scored answer ("nsp" for don't know)."""
+    if dont_know:
+        return DONT_KNOW
+    if qtype == QuestionType.SINGLE:
+        return text
+    return "" if value is None else f"{value:g}"
+
+
 def _question_variables(q: Question, rows: list) -> list[Variable]:
     text = _labelled(q, "text")
     choices = list(q.choices.all())
@@ -135,8 +144,7 @@ def _question_variables(q: Question, rows: list) -> list[Variable]:
     if q.type in (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS, QuestionType.SINGLE):
         cats = _scores(q.type) if q.type != QuestionType.SINGLE else [Category(c.code, _labelled(c)) for c in choices]
         var = Variable(q.code, text, text, categories=cats + dk)
-        _count(var, ((DONT_KNOW if d else (t if q.type == QuestionType.SINGLE else f"{v:g}" if v is not None else ""), w)
-                     for w, v, t, _c, d in rows))
+        _count(var, ((_code_of(q.type, v, t, d), w) for w, v, t, _c, d in rows))
         return [var]
     if q.type == QuestionType.MULTIPLE:
         out = []

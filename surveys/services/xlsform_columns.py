@@ -39,10 +39,11 @@ ECOUTE_HEADERS = ["kind", "code", "label::Français (fr)", "label::English (en)"
 LANGUAGES = {"fr": "Français (fr)", "en": "English (en)"}
 OTHER_CHOICE = {"fr": "Autre", "en": "Other"}
 OTHER_TEXT = {"fr": "Autre, précisez :", "en": "Other, please specify:"}
-DONT_KNOW_LABEL = {"fr": "Ne sait pas", "en": "Don't know"}
-SCORE_LABELS = {1: {"fr": "Très insatisfait", "en": "Very dissatisfied"}, 2: {"fr": "Insatisfait", "en": "Dissatisfied"},
+DONT_KNOW_LABEL = {"fr": "Ne sait pas / non concerné", "en": "Don't know / not applicable"}
+SCORE_LABELS = {1: {"fr": "Très insatisfait", "en": "Very dissatisfied"},
+                2: {"fr": "Plutôt insatisfait", "en": "Fairly dissatisfied"},
                 3: {"fr": "Ni satisfait ni insatisfait", "en": "Neither satisfied nor dissatisfied"},
-                4: {"fr": "Satisfait", "en": "Satisfied"}, 5: {"fr": "Très satisfait", "en": "Very satisfied"}}
+                4: {"fr": "Plutôt satisfait", "en": "Fairly satisfied"}, 5: {"fr": "Très satisfait", "en": "Very satisfied"}}
 SETTINGS = ("slug", "categories", "min_cell", "keep_raw_text", "allow_erasure", *RETENTION_KEYS)
 _FRENCH = {"fr", "french", "français", "francais"}
 _ENGLISH = {"en", "english", "anglais"}

@@ -46,15 +46,16 @@ class _Writer:
 
     def texts(self, text: Mapping | None, hint: Mapping | None = None) -> dict[str, str]:
         text, hint = text or {}, hint or {}
-        return {FR: text.get("fr", ""), EN: text.get("en", ""), HINT_FR: hint.get("fr", ""), HINT_EN: hint.get("en", "")}
+        return {FR: text.get("fr", ""), EN: text.get("en", ""),
+                HINT_FR: hint.get("fr", ""), HINT_EN: hint.get("en", "")}
 
     def scored_list(self, role: str, dont_know: bool) -> str:
         name = f"ecoute_{role}" + ("_nsp" if dont_know else "")
         if name not in self.lists:
             low, high = SCORED[role]
-            rows = [[name, str(v), SCORE_LABELS.get(v, {}).get("fr", str(v)) if role != "scale" and role != "nps"
-                     else str(v), SCORE_LABELS.get(v, {}).get("en", str(v)) if role not in ("scale", "nps")
-                     else str(v)] for v in range(low, high + 1)]
+            labels = SCORE_LABELS if role == "satisfaction" else {}
+            rows = [[name, str(v), labels.get(v, {}).get("fr", str(v)), labels.get(v, {}).get("en", str(v))]
+                    for v in range(low, high + 1)]
             if dont_know:
                 rows.append([name, DONT_KNOW, DONT_KNOW_LABEL["fr"], DONT_KNOW_LABEL["en"]])
             self.lists[name] = rows
@@ -118,7 +119,8 @@ class _Writer:
         rows += [["setting", key, "", "", value] for key, value in settings.items()]
         for kind, key in (("category", "categories"), ("channel", "channels")):
             rows += [[kind, c["code"], c["label"]["fr"], c["label"]["en"], c["order"]] for c in self.document[key]]
-        rows += [["wave", w["code"], w["label"], "", f"{w['opens_at']} {w['closes_at']}"] for w in self.document["waves"]]
+        rows += [["wave", w["code"], w["label"], "", f"{w['opens_at']} {w['closes_at']}"]
+                 for w in self.document["waves"]]
         return rows
 
 

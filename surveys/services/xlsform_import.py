@@ -124,7 +124,7 @@ class _Builder:
                      categories: list[str] | None = None, intro: dict | None = None) -> dict:
         section = {"code": self.section_code(base), "title": title, "intro": intro or {"fr": "", "en": ""},
                    "categories": categories or [], "condition": condition, "questions": [],
-                   "_base": base, "_row": row, "_loose": False}
+                   "_base": base, "_row": row, "_loose": False, "_note_row": None}
         self.paths[f"sections[{len(self.sections)}]"] = ("survey", row)
         self.sections.append(section)
         self.current, self.current_codes = section, set()
@@ -144,6 +144,14 @@ class _Builder:
             self.open_section(f"section-{len(self.sections) + 1}", dict(self.title), None)
             self.current["_loose"] = True
         return self.current
+
+    def finish(self) -> None:
+        """A page needs a question: a note or group left without one cannot be shown."""
+        for section in self.sections:
+            if not section["questions"] and (section["intro"]["fr"] or section["intro"]["en"]):
+                self.problem(section["_note_row"] or section["_row"], None,
+                             "a note with no question after it on its page cannot be represented "
+                             "(a note is the introduction of a page)")
 
     # the tree -----------------------------------------------------------------------------------
     def walk(self, children: list[dict], in_group: dict | None = None) -> None:
@@ -193,6 +201,7 @@ class _Builder:
         section = self.current if self.current is not None else self.loose_section()
         if section["questions"]:
             section = self.continuation(f'note "{element["name"]}" in row {row}')
+        section["_note_row"] = section["_note_row"] or row
         for lang in ("fr", "en"):
             section["intro"][lang] = "\n\n".join(t for t in (section["intro"][lang], intro[lang]) if t)
 
@@ -355,6 +364,7 @@ def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, sl
         if match and language_of(match.group(2)) is None:
             builder.problem(1, header, f'language "{match.group(2).strip()}" is neither French nor English')
     builder.walk(tree.get("children", []))
+    builder.finish()
     if builder.problems and not lenient:
         raise XLSFormError(builder.problems)
     document = _document(builder, extras, slug)
@@ -389,7 +399,8 @@ def _nomenclature(declared: list[dict], used: set[str], model: type) -> list[dic
 
 
 def xlsform_import(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None,
-                   replace: bool = False, actor: object = None, filename: str | None = None) -> tuple[Any, XLSFormResult]:
+                   replace: bool = False, actor: object = None,
+                   filename: str | None = None) -> tuple[Any, XLSFormResult]:
     """Import a workbook with the usual importer; returns the survey and the mapping result."""
     result = xlsform_to_document(source, lenient=lenient, slug=slug, filename=filename)
     try:

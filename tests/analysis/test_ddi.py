@@ -59,7 +59,7 @@ def test_codebook_of_a_constructed_wave_has_labels_and_suppressed_frequencies(su
     assert [q.findtext("d:qstnLit", namespaces=NS) for q in sat.iterfind("d:qstn", NS)] == [
         "Question SAT_OVERALL", "Question SAT_OVERALL (en)"]
     assert [c.findtext("d:labl", namespaces=NS) for c in sat.iterfind("d:catgry", NS)] == [
-        "Très insatisfait", "Insatisfait", "Ni satisfait ni insatisfait", "Satisfait", "Très satisfait"]
+        "Très insatisfait", "Plutôt insatisfait", "Ni satisfait ni insatisfait", "Plutôt satisfait", "Très satisfait"]
     # 1: one answer (n < 5), 2 and 3: none -> withheld; 4: six researchers x 1.5; 5: five journalists x 2
     assert _freqs(sat) == {"1": None, "2": None, "3": None, "4": (6, "9.00"), "5": (5, "10.00")}
     assert sat.findtext("d:sumStat[@type='vald']", namespaces=NS) == "12"

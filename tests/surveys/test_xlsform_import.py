@@ -224,3 +224,15 @@ def test_lenient_command_prints_each_warning(tmp_path, capsys):
     assert err.strip() == ('warning: survey sheet, row 4, column "type": type "phone number" has no equivalent in '
                            "Écoute (left out)")
     assert Survey.objects.get().slug == "famille"
+
+
+@pytest.mark.django_db
+def test_a_closing_note_with_no_question_after_it_is_refused_not_dropped(tmp_path):
+    path = write_book(tmp_path / "n.xlsx", [["type", "name", FR], ["integer", "A", "A ?"], ["note", "bye", "Merci !"]])
+    message = ('survey sheet, row 3: a note with no question after it on its page cannot be represented (a note is the '
+               "introduction of a page)")
+    with pytest.raises(XLSFormError) as refused:
+        xlsform_to_document(path)
+    assert refused.value.errors == [message]
+    result = xlsform_to_document(path, lenient=True)
+    assert result.warnings == [message] and [s["code"] for s in result.document["sections"]] == ["section-1"]
