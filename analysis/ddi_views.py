@@ -12,8 +12,8 @@ from .selectors import dashboard_for
 from .views import analyst_required, bad_request
 
 
-@require_POST
 @analyst_required
+@require_POST
 def ddi_export(request: HttpRequest, slug: str) -> HttpResponse:
     """POST ``vague``: the DDI-Codebook 2.5 XML of that wave (frequencies under statistical secrecy)."""
     d = dashboard_for(request.user, slug)
