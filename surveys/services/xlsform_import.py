@@ -197,6 +197,8 @@ class _Builder:
             self.current = None
 
     def note(self, element: dict, row: int | None) -> None:
+        if (element.get("bind") or {}).get("relevant"):
+            self.problem(row, "relevant", "a note is shown with its page: its own relevant cannot be represented")
         intro = self.text(element.get("label"), row, "label")
         section = self.current if self.current is not None else self.loose_section()
         if section["questions"]:

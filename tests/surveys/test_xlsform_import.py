@@ -164,6 +164,8 @@ def _one_question(tmp_path, row: list, headers: list | None = None, choices: lis
     (["select_one yn", "F", "F ?", "", "", "filter=${B}"],
      'survey sheet, row 4, column "choice_filter": a choice_filter cannot be represented (every choice is shown)'),
     (["date", "D", "D ?"], 'survey sheet, row 4, column "type": type "date" has no equivalent in Écoute'),
+    (["note", "N", "Note", "${A} > 2"],
+     'survey sheet, row 4, column "relevant": a note is shown with its page: its own relevant cannot be represented'),
 ])
 @pytest.mark.django_db
 def test_what_cannot_be_represented_is_refused_with_sheet_row_and_column(tmp_path, row, message):
