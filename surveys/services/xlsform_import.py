@@ -74,10 +74,6 @@ class _Builder:
             if row.get("name"):
                 self.rows.setdefault(str(row["name"]), []).append(i)
         self.raw = {i: row for i, row in enumerate(book.survey or [], start=2)}
-        self.choice_rows: dict[tuple[str, str], int] = {}
-        for i, row in enumerate(book.choices or [], start=2):
-            list_name = row.get("list_name", row.get("list name"))
-            self.choice_rows.setdefault((str(list_name), str(row.get("name"))), i)
         self.title = extras["title"]
 
     # problems ---------------------------------------------------------------------------------
@@ -372,7 +368,8 @@ def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, sl
     document = _document(builder, extras, slug)
     errors = validate_document(document)
     if errors:
-        raise XLSFormError([locate(e, builder.paths) for e in errors])
+        paths = _kept_paths(builder)
+        raise XLSFormError([locate(e, paths) for e in errors])
     return XLSFormResult(document, warnings=builder.problems, notes=builder.notes)
 
 
@@ -388,6 +385,20 @@ def _document(builder: _Builder, extras: Mapping[str, Any], slug: str | None) ->
             "categories": _nomenclature(extras["categories"], used, UserCategory),
             "channels": _nomenclature(extras["channels"], channels, Channel),
             "waves": extras["waves"], "sections": sections}
+
+
+def _kept_paths(builder: _Builder) -> dict[str, tuple[str, int | None]]:
+    """The sheet rows of the document's paths, once the sections left empty are dropped."""
+    new_index = {}
+    for old, section in enumerate(builder.sections):
+        if section["questions"]:
+            new_index[old] = len(new_index)
+    paths = {}
+    for path, place in builder.paths.items():
+        old = int(path[len("sections["):path.index("]")])
+        if old in new_index:
+            paths[f"sections[{new_index[old]}]{path[path.index(']') + 1:]}"] = place
+    return paths
 
 
 def _nomenclature(declared: list[dict], used: set[str], model: type) -> list[dict]:

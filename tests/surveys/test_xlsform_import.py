@@ -238,3 +238,12 @@ def test_a_closing_note_with_no_question_after_it_is_refused_not_dropped(tmp_pat
     assert refused.value.errors == [message]
     result = xlsform_to_document(path, lenient=True)
     assert result.warnings == [message] and [s["code"] for s in result.document["sections"]] == ["section-1"]
+
+
+@pytest.mark.django_db
+def test_errors_after_a_dropped_empty_group_point_at_the_right_row(tmp_path):
+    path = write_book(tmp_path / "e.xlsx", [["type", "name", FR], ["begin group", "empty", "Vide"], ["end group"],
+                                            ["begin group", "g", "G"], ["integer", "a.b", "A ?"], ["end group"]])
+    with pytest.raises(XLSFormError) as refused:
+        xlsform_to_document(path)
+    assert refused.value.errors[0].startswith('survey sheet, row 5, column "name": code: invalid question code "a.b"')
