@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import ddi_views, views
 
 app_name = "analysis"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("<slug:slug>/questions/<str:code>/donnees/<slug:name>.csv", views.question_data, name="question_data"),
     path("<slug:slug>/verbatims/", views.verbatims, name="verbatims"),
     path("<slug:slug>/exports/", views.exports_page, name="exports"),
+    path("<slug:slug>/exports/ddi.xml", ddi_views.ddi_export, name="ddi"),
 ]

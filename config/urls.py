@@ -16,6 +16,7 @@ urlpatterns = [
     path("s/", include("surveys.urls")),
     path("analyse/", include("analysis.urls")),
     path("equipe/", include("surveys.staff_urls")),
+    path("equipe/questionnaires/", include("surveys.questionnaire_urls")),
     path("w/", include("surveys.widget_urls")),
     path("taches/", include("jobs.urls")),
 ]

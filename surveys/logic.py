@@ -5,7 +5,9 @@ A condition is JSON stored on a section or a question:
 - ``{"question": "CODE", "in": ["a", "b"]}``: shown when the answer to CODE is one of the codes
   (for a multiple-choice question: when any chosen code is in the set);
 - ``{"question": "CODE", "op": ">=", "value": 4}``: shown when the numeric answer compares true;
-- ``{"all": [cond, ...]}`` / ``{"any": [cond, ...]}`` combine conditions.
+- ``{"all": [cond, ...]}`` / ``{"any": [cond, ...]}`` combine conditions;
+- ``{"not": cond}``: shown when `cond` is not met (so also when its question is unanswered, as an
+  XLSForm ``not(...)`` or ``!=`` reads).
 
 An unanswered (or hidden) question makes a comparison false, so skipping never raises.
 """
@@ -39,6 +41,9 @@ def validate_condition(condition: Any, known_codes: set[str] | None = None, path
             for i, part in enumerate(parts):
                 validate_condition(part, known_codes, f"{path}.{key}[{i}]")
             return
+    if "not" in condition:
+        validate_condition(condition["not"], known_codes, f"{path}.not")
+        return
     code = condition.get("question")
     if not isinstance(code, str) or not code:
         raise ConditionError(f"{path}.question: missing question code")
@@ -64,6 +69,8 @@ def condition_met(condition: Mapping | None, answers: Mapping[str, Any]) -> bool
         return all(condition_met(c, answers) for c in condition["all"])
     if "any" in condition:
         return any(condition_met(c, answers) for c in condition["any"])
+    if "not" in condition:
+        return not condition_met(condition["not"], answers)
     answer = answers.get(condition["question"])
     if answer is None or answer == "" or answer == []:
         return False

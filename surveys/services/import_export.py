@@ -651,6 +651,9 @@ class _Validator:
                 for i, part in enumerate(condition[key]):
                     self._condition_targets(part, f"{path}.{key}[{i}]", earlier)
                 return
+        if "not" in condition:
+            self._condition_targets(condition["not"], f"{path}.not", earlier)
+            return
         unknown = set(condition) - {"question", "in", "op", "value"}
         if unknown:
             self.error(path, f'unknown key "{sorted(unknown)[0]}"')
@@ -672,7 +675,7 @@ class _Validator:
             self.error(f"{path}.op", f'comparing needs a numeric question; {code} is a {qtype} question (use "in")')
 
 
-CONDITION_KEY_ORDER = ("all", "any", "question", "in", "op", "value")
+CONDITION_KEY_ORDER = ("all", "any", "not", "question", "in", "op", "value")
 
 
 def canonical_condition(condition: Any) -> Any:
@@ -699,6 +702,8 @@ def _unhashable_op(condition: Any, path: str) -> str | None:
                 if found:
                     return found
             return None
+    if "not" in condition:
+        return _unhashable_op(condition["not"], f"{path}.not")
     if "op" in condition and "in" not in condition and not isinstance(condition["op"], (str, int, float, type(None))):
         return f"{path}.op"
     return None
@@ -707,6 +712,8 @@ def _unhashable_op(condition: Any, path: str) -> str | None:
 def _depth(condition: Any) -> int:
     if isinstance(condition, Mapping):
         parts = [p for key in ("all", "any") if isinstance(condition.get(key), list) for p in condition[key]]
+        if "not" in condition:
+            parts.append(condition["not"])
         return 1 + max((_depth(p) for p in parts), default=0)
     return 1
 

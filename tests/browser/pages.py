@@ -274,6 +274,8 @@ PAGES: list[Page | Steps] = [
     Page("staff-invitations", "/equipe/{slug}/invitations/", respondent=False, login="designer"),
     Page("staff-tracking", "/equipe/{slug}/suivi/", respondent=False, login="designer"),
     Page("staff-publication", "/equipe/{slug}/publication/", respondent=False, login="designer"),
+    Page("staff-questionnaire", "/equipe/questionnaires/{slug}/", respondent=False, login="designer"),
+    Page("staff-questionnaire-import", "/equipe/questionnaires/importer/", respondent=False, login="designer"),
     Page("widget", "/w/{slug}/"),
     Page("admin-index", "/admin/", respondent=False, login="admin"),
     Page("analysis-export-job", export_job, respondent=False, login="analyst"),
