@@ -81,8 +81,12 @@ class WeightingRun(models.Model):
 
 class RunWeight(models.Model):
     pk = models.CompositePrimaryKey("run", "response")
-    run = models.ForeignKey(WeightingRun, on_delete=models.CASCADE, related_name="weights")
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    # The composite key's index starts with run_id: no second index on it. No database-level
+    # foreign keys: a million deferred per-row checks at commit cost more than the COPY itself;
+    # Django's collector still cascades the ORM deletes (a run, an erased or purged response).
+    run = models.ForeignKey(WeightingRun, on_delete=models.CASCADE, related_name="weights", db_index=False,
+                            db_constraint=False)
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     weight = models.FloatField()
 
     class Meta:

@@ -44,6 +44,7 @@ def run_weights_store(run_id: int, response_ids: Sequence[str], weights: np.ndar
             data = "".join([f"{run}\t{rid}\t{w!r}\n" for rid, w in zip(response_ids, values)])
             with cur.copy(f"COPY {table} (run_id, response_id, weight) FROM STDIN") as copy:
                 copy.write(data)
+            cur.execute(f"ANALYZE {table}")  # so the UPDATE … FROM plans a hash join, not a million lookups
             return
         sql = f"INSERT INTO {table} (run_id, response_id, weight) VALUES (%s, %s, %s)"
         hexes = [uuid.UUID(r).hex for r in response_ids] if connection.vendor == "sqlite" else list(response_ids)
@@ -53,21 +54,22 @@ def run_weights_store(run_id: int, response_ids: Sequence[str], weights: np.ndar
 
 
 def wave_weights_apply(run_id: int, wave_id: int, *, using: str = "default") -> int:
-    """``Response.weight`` ← the run's weights for the wave; 1 for its responses not in the run."""
+    """``Response.weight`` ← the run's weights for the wave; 1 for its responses not in the run.
+
+    One statement: the wave's responses left-joined to the run's weights (hash joins), and only
+    the rows whose weight changes are rewritten. Returns the number of rows changed.
+    """
     connection = connections[using]
     weights, responses = _tables(connection)
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE {responses} SET weight = t.weight FROM {weights} AS t "
-            f"WHERE t.run_id = %s AND {responses}.id = t.response_id AND {responses}.wave_id = %s "
-            f"AND {responses}.weight {distinct} t.weight", [run_id, wave_id])
-        changed = cur.rowcount
-        cur.execute(
-            f"UPDATE {responses} SET weight = 1.0 WHERE wave_id = %s AND weight <> 1.0 AND NOT EXISTS "
-            f"(SELECT 1 FROM {weights} AS t WHERE t.run_id = %s AND t.response_id = {responses}.id)",
-            [wave_id, run_id])
-        return changed + cur.rowcount
+            f"UPDATE {responses} SET weight = s.weight FROM ("
+            f"SELECT r.id, coalesce(t.weight, 1.0) AS weight FROM {responses} AS r "
+            f"LEFT JOIN {weights} AS t ON t.run_id = %s AND t.response_id = r.id WHERE r.wave_id = %s"
+            f") AS s WHERE {responses}.id = s.id AND {responses}.weight {distinct} s.weight",
+            [run_id, wave_id])
+        return cur.rowcount
 
 
 def wave_weights_reset(wave_id: int, *, using: str = "default") -> int:

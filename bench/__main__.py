@@ -6,7 +6,9 @@
    synthetic frame, no database);
 2. the loader (``bench/bench_load.py``: ``analysis.frames.load`` on SQLite and PostgreSQL, against
    the naive ORM + pivot way);
-3. the dashboard page, when ``bench/bench_dashboard.py`` is there (its ``run()``).
+3. the dashboard page, when ``bench/bench_dashboard.py`` is there (its ``run()``);
+4. weighting (``bench/bench_weighting.py``: raking and bounded calibration on the core, storing
+   the weights on PostgreSQL).
 
 ``BENCH_N`` (environment, default 1,000,000) scales every part down, e.g. ``BENCH_N=100000 make
 bench`` for a quick look. The whole run at a million takes a few minutes on two cores, most of it
@@ -115,8 +117,8 @@ def summary(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard"],
-                        default=["core", "load", "dashboard"])
+    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard", "weighting"],
+                        default=["core", "load", "dashboard", "weighting"])
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True,
                         help="time the naive ORM + pivot loader too (default: yes)")
     args = parser.parse_args(argv)
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "core": lambda: core(n),
         "load": lambda: bench_load.run(n, naive=args.naive),
         "dashboard": lambda: dashboard(n),
+        "weighting": lambda: importlib.import_module("bench.bench_weighting").run(n),
     }
     records: list[dict] = []
     for name in args.only:
