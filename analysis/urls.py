@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, weighting_views
 
 app_name = "analysis"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("<slug:slug>/questions/<str:code>/donnees/<slug:name>.csv", views.question_data, name="question_data"),
     path("<slug:slug>/verbatims/", views.verbatims, name="verbatims"),
     path("<slug:slug>/exports/", views.exports_page, name="exports"),
+    path("<slug:slug>/ponderation/", weighting_views.weighting_index, name="weighting"),
+    path("<slug:slug>/ponderation/<slug:wave>/", weighting_views.weighting_wave, name="weighting_wave"),
+    path("<slug:slug>/ponderation/<slug:wave>/calages/<int:pk>/", weighting_views.weighting_run, name="weighting_run"),
+    path("<slug:slug>/ponderation/<slug:wave>/calages/<int:pk>/poids.csv", weighting_views.weighting_histogram,
+         name="weighting_histogram"),
 ]
