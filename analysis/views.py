@@ -171,6 +171,9 @@ def _context(d: Dashboard, f: Filters, page: str, **extra) -> dict:
         "scored_questions": [q for q in d.questions if q.scored],
         "plotly_skip_ids": plotly_css.skipped_style_ids(),
     }
+    if weight is not None:  # « pondéré : calage sur catégorie × canal, 2026-12-03 »
+        from .weighting_runs import weighting_text
+        ctx["weighting_text"] = weighting_text(d.survey, f.waves)
     ctx.update(extra)
     return ctx
 
@@ -575,7 +578,10 @@ def microdata_for(d: Dashboard, waves) -> exports.Microdata:
     frame = load_frame([w for w in d.waves if w.code in waves])
     labels = {"wave": d.wave_labels(), "category": d.category_labels(),
               "channel": {c.code: c.label_fr for c in d.channels}}
-    return exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)
+    md = exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)
+    from .weighting_runs import weight_variable_label
+    weight_variable_label(md, d.survey, waves)
+    return md
 
 
 def indicator_tables(d: Dashboard, f: Filters) -> dict[str, pd.DataFrame]:

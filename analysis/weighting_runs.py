@@ -208,6 +208,23 @@ def weighting_description(wave: Wave) -> str | None:
     return run_description(run) if run else None
 
 
+def weighting_text(survey, wave_codes: Sequence[str]) -> str:
+    """The active runs' descriptions for the waves a page shows (one query), "" when none."""
+    runs = list(WeightingRun.objects.filter(wave__survey=survey, wave__code__in=list(wave_codes), is_active=True)
+                .select_related("wave").order_by("wave__opens_at", "wave__code"))
+    if len(runs) == 1 and len(wave_codes) == 1:
+        return run_description(runs[0])
+    return " ; ".join(f"{r.wave.code} — {run_description(r)}" for r in runs)
+
+
+def weight_variable_label(md, survey, wave_codes: Sequence[str]) -> None:
+    """The ``weight`` variable of exported microdata says which run made it (SPSS/Stata/DDI labels)."""
+    text = weighting_text(survey, wave_codes)
+    for var in md.variables:
+        if var.source == "weight" and text:
+            var.label = f"Poids — {text}"
+
+
 def runs_for(wave: Wave) -> list[WeightingRun]:
     return list(WeightingRun.objects.filter(wave=wave).select_related("created_by"))
 

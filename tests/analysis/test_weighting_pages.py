@@ -114,3 +114,34 @@ def test_activate_and_deactivate_switch_the_weights(survey, wave):
     assert WeightingRun.objects.get().is_active and len(set(Response.objects.values_list("weight", flat=True))) > 1
     index = c.get(url(survey, "weighting")).content.decode()
     assert "pondéré : calage (raking) sur catégorie × canal" in index
+
+
+def test_dashboards_name_the_active_run_and_toggle_to_unweighted(survey, wave):
+    c = client_for(survey, "designers")
+    c.post(url(survey, "weighting_wave", "2026"), {"action": "ponderer", "source": "file", "margins_text": CSV,
+                                                   "method": "raking"})
+    channels = reverse("analysis:channels", args=[survey.slug])
+    html = c.get(channels).content.decode()
+    assert "pondéré : calage (raking) sur catégorie × canal, " in html
+    html = c.get(channels, {"pondere": "0"}).content.decode()
+    assert "résultats non pondérés" in html and "pondéré : calage" not in html
+
+
+def test_spss_and_stata_exports_label_the_weight_with_the_run(survey, wave, tmp_path):
+    import pyreadstat
+
+    from analysis import exports, weighting_runs
+    from analysis.selectors import Dashboard
+    from analysis.views import microdata_for
+
+    run = weighting_runs.weighting_run(wave, weighting_runs.margins_from_csv(wave, CSV), method="raking")
+    md = microdata_for(Dashboard(survey), ("2026",))
+    expected = f"Poids — pondéré : calage (raking) sur catégorie × canal, {run.created_at:%Y-%m-%d}"
+    for fmt in ("sav", "dta"):
+        path = tmp_path / f"x.{fmt}"
+        path.write_bytes(exports.render_microdata(md, fmt))
+        df, meta = (pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta)(str(path))
+        assert meta.column_names_to_labels["weight"] == expected
+        got = df.groupby(df["category"])["weight"].sum() / df["weight"].sum()
+        assert sorted(got.tolist()) == pytest.approx([0.2, 0.3, 0.5], abs=1e-6)
+    assert "Poids — pondéré" in exports.codebook_json(md).decode()
