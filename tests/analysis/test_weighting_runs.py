@@ -180,3 +180,21 @@ def test_weight_command_exits_2_with_a_located_message(survey, wave, tmp_path, c
     assert exc.value.returncode == 2
     assert not WeightingRun.objects.exists()
     assert set(Response.objects.filter(wave=wave).values_list("weight", flat=True)) == {1.0}
+
+
+def test_demo_weighting_rakes_each_demo_wave_to_its_margins(demo_survey):
+    from analysis.demo import POPULATION, demo_weighting
+
+    call_command("generate_responses", "--survey", demo_survey.slug, "--n", "300", "--seed", "3", stdout=io.StringIO())
+    runs = demo_weighting(demo_survey)
+    assert {r.wave.code for r in runs} == set(demo_survey.waves.filter(responses__status="complete")
+                                              .values_list("code", flat=True))
+    for run in runs:
+        df = pd.DataFrame(list(Response.objects.filter(wave=run.wave, status="complete")
+                               .values("category__code", "weight")))
+        got = df.groupby("category__code")["weight"].sum() / df["weight"].sum()
+        present = {c: t for c, t in POPULATION["category"].items() if c in got.index}
+        total = sum(present.values())
+        for cat, t in present.items():
+            assert got[cat] == pytest.approx(t / total, abs=1e-6)
+    assert demo_weighting(demo_survey) == []  # once: a second load_demo adds no run
