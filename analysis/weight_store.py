@@ -42,9 +42,10 @@ def run_weights_store(run_id: int, response_ids: Sequence[str], weights: np.ndar
         if connection.vendor == "postgresql":
             run = str(int(run_id))
             data = "".join([f"{run}\t{rid}\t{w!r}\n" for rid, w in zip(response_ids, values)])
-            with cur.copy(f"COPY {table} (run_id, response_id, weight) FROM STDIN") as copy:
+            copy_sql, analyze_sql = f"COPY {table} (run_id, response_id, weight) FROM STDIN", f"ANALYZE {table}"
+            with cur.copy(copy_sql) as copy:
                 copy.write(data)
-            cur.execute(f"ANALYZE {table}")  # so the UPDATE … FROM plans a hash join, not a million lookups
+            cur.execute(analyze_sql)  # so the UPDATE … FROM plans a hash join, not a million lookups
             return
         sql = f"INSERT INTO {table} (run_id, response_id, weight) VALUES (%s, %s, %s)"
         hexes = [uuid.UUID(r).hex for r in response_ids] if connection.vendor == "sqlite" else list(response_ids)
@@ -62,13 +63,13 @@ def wave_weights_apply(run_id: int, wave_id: int, *, using: str = "default") -> 
     connection = connections[using]
     weights, responses = _tables(connection)
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    # SQL text from the models' table names only; values are bound parameters
+    sql = (f"UPDATE {responses} SET weight = s.weight FROM ("
+           f"SELECT r.id, coalesce(t.weight, 1.0) AS weight FROM {responses} AS r "
+           f"LEFT JOIN {weights} AS t ON t.run_id = %s AND t.response_id = r.id WHERE r.wave_id = %s"
+           f") AS s WHERE {responses}.id = s.id AND {responses}.weight {distinct} s.weight")
     with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {responses} SET weight = s.weight FROM ("
-            f"SELECT r.id, coalesce(t.weight, 1.0) AS weight FROM {responses} AS r "
-            f"LEFT JOIN {weights} AS t ON t.run_id = %s AND t.response_id = r.id WHERE r.wave_id = %s"
-            f") AS s WHERE {responses}.id = s.id AND {responses}.weight {distinct} s.weight",
-            [run_id, wave_id])
+        cur.execute(sql, [run_id, wave_id])
         return cur.rowcount
 
 
@@ -76,6 +77,7 @@ def wave_weights_reset(wave_id: int, *, using: str = "default") -> int:
     """Every response of the wave back to weight 1 (no active run)."""
     connection = connections[using]
     _, responses = _tables(connection)
+    sql = f"UPDATE {responses} SET weight = 1.0 WHERE wave_id = %s AND weight <> 1.0"
     with connection.cursor() as cur:
-        cur.execute(f"UPDATE {responses} SET weight = 1.0 WHERE wave_id = %s AND weight <> 1.0", [wave_id])
+        cur.execute(sql, [wave_id])
         return cur.rowcount

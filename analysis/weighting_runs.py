@@ -158,6 +158,7 @@ def weighting_run(wave: Wave, margins: Margins, *, method: str = "raking",
 
 
 def _make_active(run: WeightingRun) -> None:
+    Wave.objects.select_for_update().filter(pk=run.wave_id).first()  # two switches of one wave queue up
     WeightingRun.objects.filter(wave_id=run.wave_id, is_active=True).exclude(pk=run.pk).update(is_active=False)
     WeightingRun.objects.filter(pk=run.pk).update(is_active=True)
     run.is_active = True
@@ -174,6 +175,7 @@ def weighting_activate(run: WeightingRun) -> None:
 def weighting_deactivate(wave: Wave) -> None:
     """No active run: every response of the wave back to weight 1 (runs are kept)."""
     with transaction.atomic():
+        Wave.objects.select_for_update().filter(pk=wave.pk).first()
         WeightingRun.objects.filter(wave=wave, is_active=True).update(is_active=False)
         weight_store.wave_weights_reset(wave.pk)
     bump_survey(wave.survey_id)
