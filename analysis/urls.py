@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import ddi_views, views
+from . import ddi_views, views, weighting_views
 
 app_name = "analysis"
 
@@ -18,4 +18,9 @@ urlpatterns = [
     path("<slug:slug>/verbatims/", views.verbatims, name="verbatims"),
     path("<slug:slug>/exports/", views.exports_page, name="exports"),
     path("<slug:slug>/exports/ddi.xml", ddi_views.ddi_export, name="ddi"),
+    path("<slug:slug>/ponderation/", weighting_views.weighting_index, name="weighting"),
+    path("<slug:slug>/ponderation/<slug:wave>/", weighting_views.weighting_wave, name="weighting_wave"),
+    path("<slug:slug>/ponderation/<slug:wave>/calages/<int:pk>/", weighting_views.weighting_run, name="weighting_run"),
+    path("<slug:slug>/ponderation/<slug:wave>/calages/<int:pk>/poids.csv", weighting_views.weighting_histogram,
+         name="weighting_histogram"),
 ]

@@ -177,6 +177,9 @@ def _context(d: Dashboard, f: Filters, page: str, **extra) -> dict:
         "figures_at": d.figures_at(),
         "charts_available": charts_available(),
     }
+    if weight is not None:  # « pondéré : calage sur catégorie × canal, 2026-12-03 »
+        from .weighting_runs import weighting_text
+        ctx["weighting_text"] = weighting_text(d.survey, f.waves)
     ctx.update(extra)
     return ctx
 
@@ -574,7 +577,10 @@ def microdata_for(d: Dashboard, waves) -> exports.Microdata:
     frame = apply_dont_know(load_frame(chosen), dont_know_cells([w.pk for w in chosen]))  # DK kept as data
     labels = {"wave": d.wave_labels(), "category": d.category_labels(),
               "channel": {c.code: c.label_fr for c in d.channels}}
-    return exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)
+    md = exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)
+    from .weighting_runs import weight_variable_label
+    weight_variable_label(md, d.survey, waves)
+    return md
 
 
 def indicator_tables(d: Dashboard, f: Filters) -> dict[str, pd.DataFrame]:

@@ -12,7 +12,9 @@
 5. answering side by side with the peer (``bench/bench_answering.py``, which runs
    ``../shared/bench/side_by_side.sh``: 2 rounds × 20 s on SQLite and PostgreSQL);
 6. the background work (``bench/bench_tasks.py``: invitations sent per second, a CSV export of
-   up to 100,000 responses run as a job).
+   up to 100,000 responses run as a job);
+7. weighting (``bench/bench_weighting.py``: raking and bounded calibration on the core, storing
+   the weights on PostgreSQL).
 
 ``BENCH_N`` (environment, default 1,000,000) scales every part down, e.g. ``BENCH_N=100000 make
 bench`` for a quick look. The whole run at a million takes a few minutes on two cores, most of it
@@ -135,7 +137,7 @@ def summary(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["core", "load", "dashboard", "exports", "answering", "tasks"]
+    parts = ["core", "load", "dashboard", "exports", "answering", "tasks", "weighting"]
     parser.add_argument("--only", nargs="+", choices=parts, default=parts)
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True,
                         help="time the naive ORM + pivot loader too (default: yes)")
@@ -149,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "exports": lambda: importlib.import_module("bench.bench_exports").run(),
         "answering": lambda: importlib.import_module("bench.bench_answering").run(),
         "tasks": lambda: tasks(n),
+        "weighting": lambda: importlib.import_module("bench.bench_weighting").run(n),
     }
     records: list[dict] = []
     for name in args.only:

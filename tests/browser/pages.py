@@ -217,6 +217,33 @@ def question_in_error(qtype: str) -> Callable[[Site], None]:
     return reach
 
 
+def weighting_wave(site: Site) -> None:
+    site.goto(f"/analyse/{site.survey.slug}/ponderation/{site.survey.current_wave().code}/")
+
+
+def weighting_bad_margins(site: Site) -> None:
+    """A margins text with an unknown category, sent: the page comes back with the located error."""
+    weighting_wave(site)
+    site.page.fill("textarea[name=margins_text]", "variable,category,target\ncategory,inconnue,1\n")
+    with site.page.expect_navigation():
+        site.page.locator("button[value=ponderer]").click()
+
+
+def weighting_run(site: Site) -> None:
+    """A raking run on generated responses of the current wave, then its diagnostics page."""
+    from django.core.management import call_command
+
+    from analysis.demo import demo_weighting
+
+    wave = site.survey.current_wave()
+    if not wave.weighting_runs.exists():
+        call_command("generate_responses", "--survey", site.survey.slug, "--n", "60", "--waves", wave.code,
+                     verbosity=0, stdout=open("/dev/null", "w"))
+        demo_weighting(site.survey)
+    run = wave.weighting_runs.get(is_active=True)
+    site.goto(f"/analyse/{site.survey.slug}/ponderation/{wave.code}/calages/{run.pk}/")
+
+
 INVALIDATE_JS = r"""
 ({code, type, required, max_length}) => {
   const box = document.getElementById("q-" + code);
@@ -280,6 +307,10 @@ PAGES: list[Page | Steps] = [
     Page("admin-index", "/admin/", respondent=False, login="admin"),
     Page("analysis-export-job", export_job, respondent=False, login="analyst"),
     Page("staff-tasks", "/taches/suivi/", respondent=False, login="admin"),
+    Page("weighting-index", "/analyse/{slug}/ponderation/", respondent=False, login="analyst"),
+    Page("weighting-wave", weighting_wave, respondent=False, login="designer"),
+    Page("weighting-wave-error", weighting_bad_margins, respondent=False, error=True, status=400, login="designer"),
+    Page("weighting-run", weighting_run, respondent=False, login="analyst"),  # last: it adds responses
 ]
 
 
