@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "surveys",
     "analysis",
+    "publications",
 ]
 
 MIDDLEWARE = [
@@ -250,3 +251,7 @@ WIDGET_RATE_LIMIT = int(os.environ.get("WIDGET_RATE_LIMIT", "20"))
 WIDGET_RATE_WINDOW = int(os.environ.get("WIDGET_RATE_WINDOW", "600"))
 WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", "7200"))
 INVITATION_REMINDER_MIN_DAYS = int(os.environ.get("INVITATION_REMINDER_MIN_DAYS", "2"))
+
+# --- Publications (issue 19) -----------------------------------------------------------------
+# Hour (Europe/Paris) at which a release whose time is not fixed yet becomes public.
+PUBLICATIONS_RELEASE_TIME = os.environ.get("PUBLICATIONS_RELEASE_TIME", "12:00")
