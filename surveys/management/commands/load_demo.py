@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 
+from publications.demo import load_demo_publications
 from surveys.models import Response, Survey, UserCategory
 from surveys.permissions import ANALYSTS, DESIGNERS
 from surveys.services.import_export import SurveyImportError, survey_import
@@ -81,6 +82,7 @@ class Command(BaseCommand):
             self.stdout.write(f'Demo survey "{survey.slug}" already present: left unchanged.')
         if not options["no_responses"]:
             self._generate_responses(survey, options["responses"])
+        load_demo_publications(survey, self.stdout, options["base_url"].rstrip("/"))
         self._print_access(survey, password, options["base_url"].rstrip("/"))
 
     # -- steps --------------------------------------------------------------------------------
