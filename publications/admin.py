@@ -55,6 +55,8 @@ class PublicationAdminForm(forms.ModelForm):
                                % {"w": ", ".join(str(w) for w in stray)})
         instance = self.instance
         moved = {"release_date", "release_time"} & set(self.changed_data)
+        if instance.pk and moved and Publication.objects.get(pk=instance.pk).is_released():
+            self.add_error("release_date", _("La publication est parue : sa date de parution ne change plus."))
         if instance.pk and instance.announced_at and moved and not (cleaned.get("change_reason") or "").strip():
             self.add_error("change_reason", _("La parution est annoncée : indiquez le motif du changement."))
         return cleaned

@@ -12,7 +12,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +23,11 @@ from surveys.models import Survey, Wave, tr
 
 def default_release_time() -> dt.time:
     """The hour a release with a date but no fixed time becomes public (``PUBLICATIONS_RELEASE_TIME``)."""
-    hour, _sep, minute = getattr(settings, "PUBLICATIONS_RELEASE_TIME", "12:00").partition(":")
-    return dt.time(int(hour), int(minute or 0))
+    raw = getattr(settings, "PUBLICATIONS_RELEASE_TIME", "12:00")
+    try:
+        return dt.time.fromisoformat(raw)
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured(f"PUBLICATIONS_RELEASE_TIME must be HH:MM (Paris time), not {raw!r}") from None
 
 
 class Collection(models.Model):

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from analysis import plotly_css
 
@@ -73,7 +73,7 @@ def _calendar_entries(user, collection: Collection | None = None) -> list[dict]:
     return sorted(collections.values(), key=lambda e: (e["collection"].order, e["collection"].slug))
 
 
-@require_GET
+@require_safe
 def calendar(request: HttpRequest) -> HttpResponse:
     """Past and upcoming releases by collection (the calendar announced ahead)."""
     notices_due(_base_url(request))
@@ -81,7 +81,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "entries": _calendar_entries(request.user), "collections": Collection.objects.all()})
 
 
-@require_GET
+@require_safe
 def collection(request: HttpRequest, slug: str) -> HttpResponse:
     coll = get_object_or_404(Collection, slug=slug)
     entries = _calendar_entries(request.user, coll)
@@ -105,13 +105,13 @@ def _page(request: HttpRequest, publication: Publication, version: PublicationVe
     })
 
 
-@require_GET
+@require_safe
 @publication_view
 def detail(request: HttpRequest, publication: Publication, embargoed: bool) -> HttpResponse:
     return _page(request, publication, version_for(publication), embargoed)
 
 
-@require_GET
+@require_safe
 @publication_view
 def version(request: HttpRequest, publication: Publication, embargoed: bool, number: int) -> HttpResponse:
     return _page(request, publication, version_for(publication, number), embargoed)
@@ -124,7 +124,7 @@ def _block(version: PublicationVersion, name: str) -> dict:
     raise Http404
 
 
-@require_GET
+@require_safe
 @publication_view
 def table_csv(request: HttpRequest, publication: Publication, embargoed: bool, number: int, name: str) -> HttpResponse:
     v = version_for(publication, number)
@@ -133,7 +133,7 @@ def table_csv(request: HttpRequest, publication: Publication, embargoed: bool, n
     return response
 
 
-@require_GET
+@require_safe
 @publication_view
 def table_json(request: HttpRequest, publication: Publication, embargoed: bool, number: int, name: str) -> HttpResponse:
     v = version_for(publication, number)
@@ -141,7 +141,7 @@ def table_json(request: HttpRequest, publication: Publication, embargoed: bool, 
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def calendar_ics(request: HttpRequest) -> HttpResponse:
     """One event per announced release (date, or date and time once fixed), with its page's URL."""
     from .calendar import calendar_bytes
