@@ -38,7 +38,7 @@ def client_for(user=None) -> Client:
 
 def test_before_release_anonymous_and_unlisted_users_get_404_on_every_url(upcoming, outsider):
     urls = publication_urls(upcoming)
-    assert len(urls) == 2 + 2 * 3, urls  # page, v1, and the CSV + JSON of each of its 3 tables
+    assert len(urls) == 2 + 2 * 1, urls  # page, v1, and the CSV + JSON of its table
     for who in (client_for(), client_for(outsider)):
         for url in urls:
             assert who.get(url).status_code == 404, url

@@ -27,9 +27,9 @@ FIG_RE = re.compile(r'<script id="(fig-[^"]+)" type="application/json">(.*?)</sc
 
 
 @pytest.fixture
-def full(seeded, collection):
+def full(seeded12, collection):
     """Released, with every kind of table (3 journalists via the website are a hidden cell)."""
-    return make_publication(seeded, collection, "complete", -1, tables=TABLES)
+    return make_publication(seeded12, collection, "complete", -1, tables=TABLES)
 
 
 def public_bytes(p) -> dict[str, bytes]:
@@ -155,7 +155,7 @@ def _cell(version):
     return _cell_rows(block["records"])
 
 
-def test_moving_an_announced_release_needs_a_reason_and_is_shown(released, seeded, collection):
+def test_moving_an_announced_release_needs_a_reason_and_is_shown(seeded, collection):
     p = make_publication(seeded, collection, "deplacee", 10)
     old_date, old_time = p.release_date, p.release_time
     p.release_date = old_date + dt.timedelta(days=7)
@@ -200,10 +200,10 @@ def test_a_bad_table_line_is_refused_naming_the_line(text, message):
         parse_tables(text, ["SAT_OVERALL", "NPS"])
 
 
-def test_the_publication_form_names_the_bad_line(seeded, collection):
+def test_the_publication_form_names_the_bad_line(survey, collection):
     from publications.models import Publication
 
-    p = Publication(collection=collection, slug="x", title_fr="X", survey=seeded, tables="canaux moyenne\nquestion WHY",
+    p = Publication(collection=collection, slug="x", title_fr="X", survey=survey, tables="canaux moyenne\nquestion WHY",
                     release_date=dt.date(2030, 1, 1))
     with pytest.raises(ValidationError) as exc:
         p.full_clean()
