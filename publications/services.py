@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from surveys.models import audit
 
 from .models import EmbargoAccess, Publication, PublicationVersion, ReleaseChange
-from .tables import parse_tables, freeze_content
+from .tables import TableSpecError, freeze_content, parse_tables
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,10 @@ logger = logging.getLogger(__name__)
 def _content(publication: Publication) -> dict:
     scored = list(publication.survey.questions.filter(type__in=["satisfaction", "scale", "nps"])
                   .values_list("code", flat=True))
-    specs = parse_tables(publication.tables, scored)
+    try:
+        specs = parse_tables(publication.tables, scored)
+    except TableSpecError as exc:
+        raise ValidationError({"tables": str(exc)}) from None
     waves = [w.code for w in publication.waves.filter(survey=publication.survey).order_by("opens_at", "code")]
     if not waves:
         raise ValidationError(_("Choisissez au moins une vague de l'enquête."))
@@ -107,20 +110,32 @@ def notice_schedule(publication: Publication, base_url: str = "") -> None:
     if not task_backends["default"].supports_defer or publication.is_released():
         return
     moment = publication.release_moment
-    transaction.on_commit(lambda: send_release_notice.using(run_after=moment).enqueue(publication.pk, base_url))
+    transaction.on_commit(lambda: send_release_notice.using(run_after=moment).enqueue(publication.pk, base_url),
+                          robust=True)  # a queue outage must not fail the save
 
 
 def notices_due(base_url: str = "") -> int:
     """Queue the notice of every released publication whose notice was never queued (once each:
     the claim is one conditional UPDATE, so concurrent requests queue it once)."""
     from .selectors import publications_released
-    from .tasks import send_release_notice
 
     due = list(publications_released().filter(notice_sent_at__isnull=True, notice_queued_at__isnull=True)
                .values_list("pk", flat=True)[:20])
     queued = 0
     for pk in due:
         if Publication.objects.filter(pk=pk, notice_queued_at__isnull=True).update(notice_queued_at=timezone.now()):
-            transaction.on_commit(lambda pk=pk: send_release_notice.enqueue(pk, base_url))
+            transaction.on_commit(lambda pk=pk: _enqueue_notice(pk, base_url))
             queued += 1
     return queued
+
+
+def _enqueue_notice(pk: int, base_url: str) -> None:
+    """Queue the notice; if the queue is down, log it and let a later request claim it again (a
+    public page never fails because of the notice: the release itself does not depend on it)."""
+    from .tasks import send_release_notice
+
+    try:
+        send_release_notice.enqueue(pk, base_url)
+    except Exception:  # noqa: BLE001 - any backend error
+        logger.warning("release notice of publication %s not queued; retried on a later request", pk, exc_info=True)
+        Publication.objects.filter(pk=pk, notice_sent_at__isnull=True).update(notice_queued_at=None)

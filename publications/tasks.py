@@ -28,7 +28,15 @@ def _recipients(publication: Publication) -> dict[str, str]:
 def send_release_notice(publication_id: int, base_url: str = "") -> dict:
     """Tell the embargo list and the subscribers that the publication is out (one message each, no
     shared recipient list). Does nothing before the release moment (a deferred run of a moved
-    release) or when the notice was already sent."""
+    release) or when the notice was already sent. If sending fails, a later request queues it again."""
+    try:
+        return _send(publication_id, base_url)
+    except Exception:
+        Publication.objects.filter(pk=publication_id, notice_sent_at__isnull=True).update(notice_queued_at=None)
+        raise
+
+
+def _send(publication_id: int, base_url: str) -> dict:
     with transaction.atomic():
         publication = (Publication.objects.select_for_update().select_related("collection")
                        .filter(pk=publication_id).first())

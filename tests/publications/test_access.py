@@ -9,6 +9,7 @@ import datetime as dt
 import icalendar
 import pytest
 from django.core import mail
+from django.tasks.backends.dummy import DummyBackend
 from django.test import Client
 from django.urls import reverse
 
@@ -170,3 +171,24 @@ def test_unannounced_upcoming_publications_are_in_no_calendar(seeded, collection
     p = make_publication(seeded, collection, "secrete", 30, announced=False)
     for name in ("publications:calendar", "publications:calendar_ics", "publications:feed"):
         assert p.title_fr not in client_for().get(reverse(name)).content.decode(), name
+
+
+class BrokenQueue(DummyBackend):
+    """A task backend that is down."""
+
+    def enqueue(self, task, args, kwargs):
+        raise ConnectionError("queue down")
+
+
+def test_a_queue_outage_neither_fails_the_release_nor_loses_the_notice(upcoming, clock, settings,
+                                                                       django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "tests.publications.test_access.BrokenQueue"}}
+    clock.travel(upcoming.release_moment - clock())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_for().get(upcoming.get_absolute_url()).status_code == 200
+    upcoming.refresh_from_db()
+    assert upcoming.notice_queued_at is None and upcoming.notice_sent_at is None  # claimable again
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for().get(reverse("publications:calendar"))
+    assert [m.to for m in mail.outbox] == [["agence@example.org"]]
