@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "surveys",
     "analysis",
+    "publications",
 ]
 
 MIDDLEWARE = [
@@ -285,3 +286,6 @@ RETENTION_PURGE_HOUR = int(os.environ.get("RETENTION_PURGE_HOUR", "3"))
 # EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes the messages to this folder.
 if os.environ.get("EMAIL_FILE_PATH"):
     MAILERS["default"]["OPTIONS"] = {"file_path": os.environ["EMAIL_FILE_PATH"]}
+# --- Publications (issue 19) -----------------------------------------------------------------
+# Hour (Europe/Paris) at which a release whose time is not fixed yet becomes public.
+PUBLICATIONS_RELEASE_TIME = os.environ.get("PUBLICATIONS_RELEASE_TIME", "12:00")

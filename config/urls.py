@@ -19,6 +19,7 @@ urlpatterns = [
     path("equipe/questionnaires/", include("surveys.questionnaire_urls")),
     path("w/", include("surveys.widget_urls")),
     path("taches/", include("jobs.urls")),
+    path("publications/", include("publications.urls")),
 ]
 
 handler500 = "surveys.views.server_error"

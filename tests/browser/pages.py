@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.site import CATEGORY_STEP, REVIEW_STEP, Site
+from tests.publications import browser_pages as publication_pages
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 DEMO_JSON = BASE_DIR / "surveys" / "demo" / "survey.json"
@@ -304,6 +305,8 @@ PAGES: list[Page | Steps] = [
     Page("staff-questionnaire", "/equipe/questionnaires/{slug}/", respondent=False, login="designer"),
     Page("staff-questionnaire-import", "/equipe/questionnaires/importer/", respondent=False, login="designer"),
     Page("widget", "/w/{slug}/"),
+    *[Page(f"publications-{name}", getattr(publication_pages, name))
+      for name in ("calendar", "collection", "publication")],
     Page("admin-index", "/admin/", respondent=False, login="admin"),
     Page("analysis-export-job", export_job, respondent=False, login="analyst"),
     Page("staff-tasks", "/taches/suivi/", respondent=False, login="admin"),

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from jobs.demo import demo_schedule
+from publications.demo import load_demo_publications
 from surveys.models import Response, Survey, UserCategory
 from surveys.permissions import ANALYSTS, DESIGNERS
 from surveys.services.import_export import SurveyImportError, survey_import
@@ -86,6 +87,7 @@ class Command(BaseCommand):
             self._generate_responses(survey, options["responses"])
             import_string("analysis.demo.demo_weighting")(survey, self.stdout)  # no import arrow surveys → analysis
         demo_schedule(survey)  # a dated reminder round, listed on /taches/suivi/
+        load_demo_publications(survey, self.stdout, options["base_url"].rstrip("/"))
         self._print_access(survey, password, options["base_url"].rstrip("/"))
 
     # -- steps --------------------------------------------------------------------------------
