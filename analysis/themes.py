@@ -61,7 +61,21 @@ class Theme:
 
     @property
     def label(self) -> str:
-        return ", ".join(self.terms[:3])
+        """Three top terms, a bigram standing for its own words ("délai réponse", not "délai, …")."""
+        chosen: list[str] = []
+        for term in self.terms:
+            words = set(term.split())
+            if words <= {w for c in chosen for w in c.split()}:
+                continue
+            inner = [c for c in chosen if set(c.split()) <= words]
+            if inner:
+                chosen[chosen.index(inner[0])] = term
+                chosen = [c for c in chosen if c not in inner[1:]]
+            else:
+                chosen.append(term)
+            if len(chosen) == 3:
+                break
+        return ", ".join(chosen)
 
 
 @dataclass

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "surveys",
     "analysis",
+    "verbatims",
 ]
 
 MIDDLEWARE = [

@@ -113,3 +113,10 @@ def test_keyness_counts_use_the_weights():
     out = keyness(feats, np.array([True, False, True, False]), weights=np.array([3.0, 1.0, 1.0, 1.0]),
                   min_count=0, limit=None).set_index("term")
     assert out.loc["délai", "count_in"] == 3.0 and out.loc["délai", "count_out"] == 1.0
+
+
+def test_label_lets_a_bigram_stand_for_its_words():
+    from analysis.themes import Theme
+
+    theme = Theme(0, ["délai", "délai réponse", "réponse", "long", "attente"], [1] * 5, 3, np.array([0]))
+    assert theme.label == "délai réponse, long, attente"

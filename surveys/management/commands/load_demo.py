@@ -26,6 +26,7 @@ from django.core.management import call_command, get_commands, load_command_clas
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from surveys.models import Response, Survey, UserCategory
 from surveys.permissions import ANALYSTS, DESIGNERS
@@ -81,6 +82,7 @@ class Command(BaseCommand):
             self.stdout.write(f'Demo survey "{survey.slug}" already present: left unchanged.')
         if not options["no_responses"]:
             self._generate_responses(survey, options["responses"])
+            import_string("verbatims.demo.demo_themes")(survey)  # themes of the demo verbatims (issue 20)
         self._print_access(survey, password, options["base_url"].rstrip("/"))
 
     # -- steps --------------------------------------------------------------------------------
