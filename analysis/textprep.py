@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import simplemma
 
 from analysis.names import mask_names
-from analysis.text import STOP_WORDS, _strip_accents, tokens
+from analysis.text import _MARKER, _WORD, STOP_WORDS, _strip_accents, tokens
 
 __all__ = ["LANGUAGES", "mask_text", "lemmas", "features", "prepare_corpus", "PreparedCorpus"]
 
@@ -59,16 +59,31 @@ def _stop_set(extra: tuple[str, ...]) -> frozenset[str]:
     return frozenset(words | {_strip_accents(w) for w in words})
 
 
+@lru_cache(maxsize=300_000)
+def _word(raw: str, lang: str) -> str | None:
+    """The lemma a raw word stands for, or None (stop word, too short): :func:`analysis.text.tokens`'s
+    rules then the lemma's, once per distinct word (most verbatims reuse a small vocabulary)."""
+    kept = tokens(raw)
+    if len(kept) != 1:
+        return None
+    lemma = _lemma(kept[0], lang)
+    if len(lemma) < 3 or lemma in STOP_WORDS or _strip_accents(lemma) in _STOP_PLAIN:
+        return None
+    return lemma
+
+
+_STOP_PLAIN = frozenset(_strip_accents(w) for w in STOP_WORDS)
+
+
 def lemmas(text: str, lang: str | None = "fr", extra_stop: Iterable[str] = ()) -> list[str]:
     """Lemmas of the content words of ``text`` (already masked), stop words removed, in order."""
     lang = _lang(lang)
     stop = _stop_set(tuple(extra_stop))
     out = []
-    for word in tokens(text):
-        lemma = _lemma(word, lang)
-        if len(lemma) < 3 or lemma in STOP_WORDS or lemma in stop or _strip_accents(lemma) in stop:
-            continue
-        out.append(lemma)
+    for match in _WORD.finditer(_MARKER.sub(" ", text or "")):
+        lemma = _word(match.group(0).lower(), lang)
+        if lemma is not None and not (stop and (lemma in stop or _strip_accents(lemma) in stop)):
+            out.append(lemma)
     return out
 
 

@@ -24,13 +24,14 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.extmath import randomized_svd
 
 from analysis.textprep import BIGRAM_SEP
 
 __all__ = ["Theme", "ThemeResult", "vectorizer", "stability", "choose_k", "fit_themes", "display_term"]
 
 K_RANGE = range(3, 11)
-STABILITY_SAMPLE = 4000
+STABILITY_SAMPLE = 2000
 
 
 def _identity(doc: list[str]) -> list[str]:
@@ -98,39 +99,73 @@ def _agreement(a: list[set[int]], b: list[set[int]]) -> float:
     return float(sim[rows, cols].mean())
 
 
-def _fit_top(X, k: int, seed: int, top: int) -> list[set[int]]:
-    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=200, tol=1e-3)
+def _svd(X, rank: int, seed: int):
+    return randomized_svd(X, rank, n_iter=4, random_state=seed)
+
+
+def _nndsvda(X, svd, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """NNDSVDa start of rank ``k`` (Boutsidis & Gallopoulos 2008) from a precomputed SVD of rank ≥ k,
+    so one SVD serves every candidate k (the start of rank k only uses the top k triplets)."""
+    U, S, V = svd
+    W, H = np.zeros((X.shape[0], k)), np.zeros((k, X.shape[1]))
+    W[:, 0], H[0, :] = np.sqrt(S[0]) * np.abs(U[:, 0]), np.sqrt(S[0]) * np.abs(V[0, :])
+    for j in range(1, k):
+        x, y = U[:, j], V[j, :]
+        xp, yp, xn, yn = np.maximum(x, 0), np.maximum(y, 0), np.abs(np.minimum(x, 0)), np.abs(np.minimum(y, 0))
+        mp = np.linalg.norm(xp) * np.linalg.norm(yp)
+        mn = np.linalg.norm(xn) * np.linalg.norm(yn)
+        u, v, sigma = (xp, yp, mp) if mp > mn else (xn, yn, mn)
+        un, vn = np.linalg.norm(u) or 1.0, np.linalg.norm(v) or 1.0
+        lbd = np.sqrt(S[j] * sigma)
+        W[:, j], H[j, :] = lbd * u / un, lbd * v / vn
+    avg = X.mean()
+    W[W < 1e-6], H[H < 1e-6] = avg, avg
+    return W.astype(X.dtype), H.astype(X.dtype)
+
+
+def _fit_top(X, k: int, svd, seed: int, top: int) -> list[set[int]]:
+    W, H = _nndsvda(X, svd, k)
+    model = NMF(n_components=k, init="custom", random_state=seed, max_iter=200, tol=1e-3)
     with warnings.catch_warnings():  # a sketch fit: its top terms are settled long before convergence
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X)
+        model.fit_transform(X, W=W, H=H)
     return _top_sets(model.components_, top)
 
 
-def stability(X, k: int, seeds: Sequence[int], top: int = 10, fraction: float = 0.8) -> float:
-    """Mean agreement (1 = identical) of the top terms of NMF fitted on random 80 % subsamples
-    with those of the fit on all rows: Greene, O'Callaghan & Cunningham (2014)'s stability."""
-    reference = _fit_top(X, k, seeds[0] if seeds else 0, top)
-    scores = []
+def _subsamples(X, seeds: Sequence[int], fraction: float, k_max: int) -> list:
+    out = []
     for s in seeds:
         rng = np.random.default_rng(s)
-        rows = np.sort(rng.choice(X.shape[0], size=max(k + 1, int(fraction * X.shape[0])), replace=False))
-        scores.append(_agreement(reference, _fit_top(X[rows], k, s, top)))
+        rows = np.sort(rng.choice(X.shape[0], size=max(k_max + 1, int(fraction * X.shape[0])), replace=False))
+        sub = X[rows]
+        out.append((sub, _svd(sub, k_max, s)))
+    return out
+
+
+def stability(X, k: int, seeds: Sequence[int], top: int = 10, fraction: float = 0.8, _cache=None) -> float:
+    """Mean agreement (1 = identical) of the top terms of NMF fitted on random 80 % subsamples
+    with those of the fit on all rows: Greene, O'Callaghan & Cunningham (2014)'s stability."""
+    full, subs = _cache or ((_svd(X, k, 0)), _subsamples(X, seeds, fraction, k))
+    reference = _fit_top(X, k, full, 0, top)
+    scores = [_agreement(reference, _fit_top(sub, k, svd, s, top)) for (sub, svd), s in zip(subs, seeds)]
     return float(np.mean(scores)) if scores else 1.0
 
 
-def choose_k(X, k_range: Sequence[int] = K_RANGE, seed: int = 0, n_seeds: int = 5,
+def choose_k(X, k_range: Sequence[int] = K_RANGE, seed: int = 0, n_seeds: int = 4,
              sample: int = STABILITY_SAMPLE, progress=None) -> tuple[int, dict[int, float]]:
     """The most stable number of themes in ``k_range`` (ties: the smaller), and every k's score."""
     rng = np.random.default_rng(seed)
     if X.shape[0] > sample:
         X = X[np.sort(rng.choice(X.shape[0], size=sample, replace=False))]
+    X = X[:, np.flatnonzero(X.getnnz(axis=0))]  # terms absent from the sample: dead weight for the SVD
     ks = [k for k in k_range if 1 < k < min(X.shape)]
     if not ks:
         return max(1, min(min(X.shape) - 1, 2)), {}
     seeds = [seed * 1000 + i for i in range(n_seeds)]
+    cache = (_svd(X, max(ks), seed), _subsamples(X, seeds, 0.8, max(ks)))  # one SVD per sample for every k
     scores = {}
     for i, k in enumerate(ks):
-        scores[k] = round(stability(X, k, seeds), 4)
+        scores[k] = round(stability(X, k, seeds, _cache=cache), 4)
         if progress:
             progress((i + 1) / len(ks))
     best = max(scores.values())

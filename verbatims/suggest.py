@@ -1,68 +1,12 @@
-"""Suggested codes for verbatims not coded yet: logistic regression trained on the hand codes.
-
-Same features as the themes (masked text, lemmas, bigrams, TF-IDF); one binary model per code
-(a verbatim may have several codes). A suggestion is only shown, never stored as a code: the
-analyst accepts it (then it becomes a hand code) or ignores it.
-"""
+"""Suggestions for the codebook page: the pure-core model trained on a survey's hand codes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
-
-import numpy as np
-from sklearn.linear_model import LogisticRegression
-
-from analysis.textprep import features, lemmas, mask_text
-from analysis.themes import vectorizer
+from analysis.suggest import Suggester, train
 
 from .models import Code, HandCode
 
-MIN_EXAMPLES = 3  # hand-coded verbatims a code needs before it is suggested
-THRESHOLD = 0.5
-
-
-def _features(text: str, lang: str | None) -> list[str]:
-    return features(lemmas(mask_text(text), lang))
-
-
-@dataclass
-class Suggester:
-    vec: object
-    models: dict[int, LogisticRegression]
-
-    def suggest(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[tuple[int, float] | None]:
-        """Best code (id, probability) per text when its probability ≥ THRESHOLD, else None."""
-        langs = langs or ["fr"] * len(texts)
-        X = self.vec.transform([_features(t, lang) for t, lang in zip(texts, langs)])
-        if not self.models:
-            return [None] * len(texts)
-        ids = list(self.models)
-        probs = np.column_stack([self.models[c].predict_proba(X)[:, 1] for c in ids])
-        out: list[tuple[int, float] | None] = []
-        for row in probs:
-            j = int(row.argmax())
-            out.append((ids[j], round(float(row[j]), 3)) if row[j] >= THRESHOLD else None)
-        return out
-
-
-def train(examples: Sequence[tuple[str, str | None, set[int]]], seed: int = 0) -> Suggester | None:
-    """A suggester from (text, language, code ids) examples; None when too few to learn from."""
-    if len(examples) < 2 * MIN_EXAMPLES:
-        return None
-    feats = [_features(t, lang) for t, lang, _ in examples]
-    vec = vectorizer(min_df=1)
-    try:
-        X = vec.fit_transform(feats)
-    except ValueError:
-        return None
-    all_codes = sorted({c for _, _, codes in examples for c in codes})
-    models = {}
-    for code in all_codes:
-        y = np.array([code in codes for _, _, codes in examples])
-        if MIN_EXAMPLES <= y.sum() < len(y):  # both classes present
-            models[code] = LogisticRegression(C=10.0, max_iter=500, random_state=seed).fit(X, y)
-    return Suggester(vec, models) if models else None
+__all__ = ["Suggester", "survey_suggester"]
 
 
 def survey_suggester(survey) -> Suggester | None:

@@ -99,7 +99,7 @@ def test_hand_codes_suggestions_and_rerun(run, analyst_client):
 
 
 def test_suggestion_predicts_the_hand_coded_theme():
-    from verbatims.suggest import train
+    from analysis.suggest import train
 
     examples = [("Le délai de réponse est trop long", "fr", {1}), ("Attente interminable, délai", "fr", {1}),
                 ("Délai de réponse inacceptable", "fr", {1}), ("Le site est difficile à utiliser", "fr", {2}),
