@@ -31,18 +31,26 @@ class Suggester:
     vec: object
     models: dict[int, LogisticRegression]
 
-    def suggest(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[tuple[int, float] | None]:
-        """Best code (id, probability) per text when its probability ≥ THRESHOLD, else None."""
+    def __post_init__(self) -> None:
+        # the binary models stacked: one sparse product scores every code at once
+        self._ids = list(self.models)
+        self._coef = np.vstack([self.models[c].coef_[0] for c in self._ids]).T if self._ids else None
+        self._intercept = np.array([self.models[c].intercept_[0] for c in self._ids])
+
+    def probabilities(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
+        """P(code | verbatim) for every text (rows) and code (columns, in ``self.models`` order)."""
         langs = langs or ["fr"] * len(texts)
         X = self.vec.transform([_features(t, lang) for t, lang in zip(texts, langs)])
-        if not self.models:
+        return 1.0 / (1.0 + np.exp(-(np.asarray(X @ self._coef) + self._intercept)))
+
+    def suggest(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[tuple[int, float] | None]:
+        """Best code (id, probability) per text when its probability ≥ THRESHOLD, else None."""
+        if not self._ids:
             return [None] * len(texts)
-        ids = list(self.models)
-        probs = np.column_stack([self.models[c].predict_proba(X)[:, 1] for c in ids])
         out: list[tuple[int, float] | None] = []
-        for row in probs:
+        for row in self.probabilities(texts, langs):
             j = int(row.argmax())
-            out.append((ids[j], round(float(row[j]), 3)) if row[j] >= THRESHOLD else None)
+            out.append((self._ids[j], round(float(row[j]), 3)) if row[j] >= THRESHOLD else None)
         return out
 
 

@@ -122,3 +122,17 @@ def test_analysis_verbatims_page_shows_the_themes(run, analyst_client):
     assert reverse("verbatims:themes", args=[run.survey.slug]) in html
     for t in visible_themes(run):
         assert t["label"] in html
+
+
+def test_stacked_probabilities_equal_each_logistic_model():
+    import numpy as np
+
+    from analysis.suggest import _features, train
+
+    examples = [("délai trop long", "fr", {1}), ("attente délai", "fr", {1}), ("délai réponse", "fr", {1}),
+                ("site difficile", "fr", {2}), ("navigation site", "fr", {2}), ("moteur site", "fr", {2})]
+    s = train(examples)
+    texts = ["délai du site", "attente"]
+    X = s.vec.transform([_features(t, "fr") for t in texts])
+    expected = np.column_stack([s.models[c].predict_proba(X)[:, 1] for c in s.models])
+    assert np.allclose(s.probabilities(texts), expected)
