@@ -115,8 +115,8 @@ def summary(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard"],
-                        default=["core", "load", "dashboard"])
+    parser.add_argument("--only", nargs="+", choices=["core", "load", "dashboard", "themes"],
+                        default=["core", "load", "dashboard", "themes"])
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True,
                         help="time the naive ORM + pivot loader too (default: yes)")
     args = parser.parse_args(argv)
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         "core": lambda: core(n),
         "load": lambda: bench_load.run(n, naive=args.naive),
         "dashboard": lambda: dashboard(n),
+        "themes": lambda: importlib.import_module("bench.bench_themes").run(),  # 100,000 verbatims (issue 20)
     }
     records: list[dict] = []
     for name in args.only:
