@@ -21,6 +21,7 @@ from analysis.views import analyst_required, bad_request
 from surveys.models import Answer, QuestionType, ResponseStatus
 
 from . import crosstab
+from .editing import SplitError, theme_split
 from .models import Code, HandCode, RunStatus, Theme, ThemeRun
 from .services import RunError, latest_run, run_create, visible_themes
 from .suggest import survey_suggester
@@ -120,6 +121,11 @@ def theme_edit(request: HttpRequest, slug: str, theme_id: int) -> HttpResponse:
             Theme.objects.filter(merged_into=theme).update(merged_into=target)
             theme.merged_into = target
             theme.save(update_fields=["merged_into"])
+    elif action == "split":
+        try:
+            theme_split(theme)
+        except SplitError as exc:
+            return bad_request(request, _("Scinder : %(e)s.") % {"e": exc})
     elif action == "delete":
         theme.hidden = True
         theme.save(update_fields=["hidden"])

@@ -136,3 +136,17 @@ def test_stacked_probabilities_equal_each_logistic_model():
     X = s.vec.transform([_features(t, "fr") for t in texts])
     expected = np.column_stack([s.models[c].predict_proba(X)[:, 1] for c in s.models])
     assert np.allclose(s.probabilities(texts), expected)
+
+
+def test_split_a_theme_mixing_two_planted_ones(planted_survey, analyst_client):
+    run = run_execute(run_create(planted_survey, ["2026"], k=2).pk)
+    biggest = max(run.themes.all(), key=lambda t: t.size)  # with k = 2, one theme holds two planted ones
+    resp = analyst_client.post(reverse("verbatims:theme_edit", args=[planted_survey.slug, biggest.pk]),
+                               {"action": "split"})
+    assert resp.status_code == 302
+    run.refresh_from_db()
+    themes = visible_themes(run)
+    assert len(themes) == 3 and sum(t["size"] for t in themes) == sum(1 for t in run.members["theme"] if t >= 0)
+    tops = sorted(" ".join(t["terms"][:5]) for t in themes)
+    for word in ("délai", "difficile", "donnée"):
+        assert sum(word in top for top in tops) == 1, tops
