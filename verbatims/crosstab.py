@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from analysis import charts
@@ -115,3 +120,34 @@ def shares_are_safe(table: pd.DataFrame) -> bool:
     """No figure left in a suppressed cell (the CSV guard)."""
     hidden = table["suppressed"].astype(bool).to_numpy() if len(table) else np.zeros(0, bool)
     return not table.loc[hidden, ["n", "value", "ci_low", "ci_high"]].notna().any().any()
+
+
+def _page_blocks(run: ThemeRun, channel_labels: dict, category_labels: dict) -> tuple[list[dict], list[dict]]:
+    labels = {"channel": channel_labels, "category": category_labels}
+    blocks = []
+    for by in DIMENSIONS:
+        block = heatmap_block(run, theme_shares(run, (by,)), by, labels[by])
+        block["data_url"] = reverse("verbatims:shares_csv", args=[run.survey.slug, run.pk])
+        blocks.append(block)
+    kw = run.keyness or {}
+    keyness_blocks = []
+    if kw.get("dissatisfied"):
+        keyness_blocks.append(keyness_block(kw["dissatisfied"], "keyness-dissatisfied",
+                                            _("Termes propres aux insatisfaits (face aux satisfaits)")))
+    for code, rows in sorted((kw.get("channels") or {}).items()):
+        keyness_blocks.append(keyness_block(rows, f"keyness-{code}", _("Termes propres au canal « %(c)s »")
+                                            % {"c": channel_labels.get(code, code)}))
+    return blocks, keyness_blocks
+
+
+def page_blocks(run: ThemeRun, channel_labels: dict, category_labels: dict) -> tuple[list[dict], list[dict]]:
+    """The themes page's charts and tables, cached per run, language and state of its themes
+    (a rename, merge, split or deletion changes the key), so the page opens instantly."""
+    state = repr(sorted(run.themes.values_list("pk", "label_fr", "label_en", "hidden", "merged_into_id")))
+    digest = hashlib.sha256(f"{state}{list(channel_labels.items())}{list(category_labels.items())}".encode())
+    key = f"verbatims:blocks:{run.pk}:{get_language()}:{digest.hexdigest()[:24]}"
+    found = cache.get(key)
+    if found is None:
+        found = _page_blocks(run, channel_labels, category_labels)
+        cache.set(key, found, 7 * 24 * 3600)
+    return found

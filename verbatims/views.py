@@ -48,18 +48,7 @@ def themes_page(request: HttpRequest, slug: str) -> HttpResponse:
     blocks, themes, keyness_blocks = [], [], []
     if run is not None:
         themes = visible_themes(run)
-        labels = {"channel": d.channel_labels(), "category": d.category_labels()}
-        for by in crosstab.DIMENSIONS:
-            block = crosstab.heatmap_block(run, crosstab.theme_shares(run, (by,)), by, labels[by])
-            block["data_url"] = reverse("verbatims:shares_csv", args=[slug, run.pk])
-            blocks.append(block)
-        kw = run.keyness or {}
-        if kw.get("dissatisfied"):
-            keyness_blocks.append(crosstab.keyness_block(
-                kw["dissatisfied"], "keyness-dissatisfied", _("Termes propres aux insatisfaits (face aux satisfaits)")))
-        for code, rows in sorted((kw.get("channels") or {}).items()):
-            keyness_blocks.append(crosstab.keyness_block(
-                rows, f"keyness-{code}", _("Termes propres au canal « %(c)s »") % {"c": labels["channel"].get(code, code)}))
+        blocks, keyness_blocks = crosstab.page_blocks(run, d.channel_labels(), d.category_labels())
     wave_labels = d.wave_labels()
     return render(request, "verbatims/themes.html", _base(
         d, run=run, pending=pending, failed=failed, themes=themes, blocks=blocks, keyness_blocks=keyness_blocks,

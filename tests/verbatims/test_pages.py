@@ -150,3 +150,13 @@ def test_split_a_theme_mixing_two_planted_ones(planted_survey, analyst_client):
     tops = sorted(" ".join(t["terms"][:5]) for t in themes)
     for word in ("délai", "difficile", "donnée"):
         assert sum(word in top for top in tops) == 1, tops
+
+
+def test_page_charts_follow_a_rename_despite_the_cache(run, analyst_client):
+    url = reverse("verbatims:themes", args=[run.survey.slug])
+    analyst_client.get(url)  # fills the cache
+    theme = run.themes.order_by("number").first()
+    analyst_client.post(reverse("verbatims:theme_edit", args=[run.survey.slug, theme.pk]),
+                        {"action": "rename", "label_fr": "Délais de réponse"})
+    html = analyst_client.get(url).content.decode()
+    assert html.count("Délais de réponse") >= 3  # heading, both tables behind the heatmaps
