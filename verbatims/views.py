@@ -37,8 +37,8 @@ def _base(d, **extra) -> dict:
     return ctx
 
 
-@require_GET
 @analyst_required
+@require_GET
 def themes_page(request: HttpRequest, slug: str) -> HttpResponse:
     d = dashboard_for(request.user, slug)
     run = latest_run(d.survey)
@@ -58,8 +58,8 @@ def themes_page(request: HttpRequest, slug: str) -> HttpResponse:
         selected_wave_labels=[wave_labels.get(w, w) for w in run.waves] if run else []))
 
 
-@require_POST
 @analyst_required
+@require_POST
 def run_start(request: HttpRequest, slug: str) -> HttpResponse:
     d = dashboard_for(request.user, slug)
     raw_k = request.POST.get("themes", "").strip()
@@ -80,8 +80,8 @@ def run_start(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("verbatims:themes", slug=slug)
 
 
-@require_GET
 @analyst_required
+@require_GET
 def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """The progress of a run as JSON (for scripts and monitoring)."""
     d = dashboard_for(request.user, slug)
@@ -89,8 +89,8 @@ def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     return JsonResponse({"status": run.status, "progress": run.progress, "error": run.error})
 
 
-@require_POST
 @analyst_required
+@require_POST
 def theme_edit(request: HttpRequest, slug: str, theme_id: int) -> HttpResponse:
     d = dashboard_for(request.user, slug)
     theme = get_object_or_404(Theme, pk=theme_id, run__survey=d.survey)
@@ -127,8 +127,8 @@ def theme_edit(request: HttpRequest, slug: str, theme_id: int) -> HttpResponse:
     return redirect("verbatims:themes", slug=slug)
 
 
-@require_GET
 @analyst_required
+@require_GET
 def shares_csv(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     d = dashboard_for(request.user, slug)
     run = get_object_or_404(ThemeRun, pk=run_id, survey=d.survey, status=RunStatus.DONE)
@@ -145,8 +145,8 @@ def _coding_queryset(survey):
             .exclude(text="").order_by("-response__submitted_at", "pk"))
 
 
-@require_http_methods(["GET", "POST"])
 @analyst_required
+@require_http_methods(["GET", "POST"])
 def codebook(request: HttpRequest, slug: str) -> HttpResponse:
     d = dashboard_for(request.user, slug)
     if request.method == "POST":
