@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from typing import Iterable
 
 __all__ = ["STOP_WORDS", "tokens", "frequent_terms"]
@@ -54,6 +55,7 @@ _MARKER = re.compile(r"\[[^\]\n]{0,60}\]")
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 
 
+@lru_cache(maxsize=200_000)  # called for every word of every verbatim: the vocabulary is small
 def _strip_accents(word: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
 

@@ -14,7 +14,8 @@
 6. the background work (``bench/bench_tasks.py``: invitations sent per second, a CSV export of
    up to 100,000 responses run as a job);
 7. weighting (``bench/bench_weighting.py``: raking and bounded calibration on the core, storing
-   the weights on PostgreSQL).
+   the weights on PostgreSQL);
+8. verbatim themes (``bench/bench_themes.py``: TF-IDF + NMF on 100,000 verbatims, a suggestion).
 
 ``BENCH_N`` (environment, default 1,000,000) scales every part down, e.g. ``BENCH_N=100000 make
 bench`` for a quick look. The whole run at a million takes a few minutes on two cores, most of it
@@ -137,7 +138,7 @@ def summary(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["core", "load", "dashboard", "exports", "answering", "tasks", "weighting"]
+    parts = ["core", "load", "dashboard", "exports", "answering", "tasks", "weighting", "themes"]
     parser.add_argument("--only", nargs="+", choices=parts, default=parts)
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True,
                         help="time the naive ORM + pivot loader too (default: yes)")
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "answering": lambda: importlib.import_module("bench.bench_answering").run(),
         "tasks": lambda: tasks(n),
         "weighting": lambda: importlib.import_module("bench.bench_weighting").run(n),
+        "themes": lambda: importlib.import_module("bench.bench_themes").run(),  # 100,000 verbatims (issue 20)
     }
     records: list[dict] = []
     for name in args.only:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "surveys",
     "analysis",
     "publications",
+    "verbatims",
 ]
 
 MIDDLEWARE = [

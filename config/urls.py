@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("s/", include("surveys.urls")),
     path("analyse/", include("analysis.urls")),
+    path("analyse/", include("verbatims.urls")),
     path("equipe/", include("surveys.staff_urls")),
     path("equipe/questionnaires/", include("surveys.questionnaire_urls")),
     path("w/", include("surveys.widget_urls")),

@@ -86,6 +86,7 @@ class Command(BaseCommand):
         if not options["no_responses"]:
             self._generate_responses(survey, options["responses"])
             import_string("analysis.demo.demo_weighting")(survey, self.stdout)  # no import arrow surveys → analysis
+            import_string("verbatims.demo.demo_themes")(survey)  # themes of the demo verbatims (issue 20)
         demo_schedule(survey)  # a dated reminder round, listed on /taches/suivi/
         load_demo_publications(survey, self.stdout, options["base_url"].rstrip("/"))
         self._print_access(survey, password, options["base_url"].rstrip("/"))
