@@ -250,3 +250,12 @@ WIDGET_RATE_LIMIT = int(os.environ.get("WIDGET_RATE_LIMIT", "20"))
 WIDGET_RATE_WINDOW = int(os.environ.get("WIDGET_RATE_WINDOW", "600"))
 WIDGET_TOKEN_MAX_AGE = int(os.environ.get("WIDGET_TOKEN_MAX_AGE", "7200"))
 INVITATION_REMINDER_MIN_DAYS = int(os.environ.get("INVITATION_REMINDER_MIN_DAYS", "2"))
+
+# --- REST API and webhooks (api/, issue 23) ---------------------------------------------------
+INSTALLED_APPS += ["ninja", "api"]  # "ninja": its Swagger UI assets are served locally (no CDN)
+MIDDLEWARE += ["api.middleware.ApiTokenMiddleware"]
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))  # calls per minute per token
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG or TESTING)  # else https:// only
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))  # seconds per attempt
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))  # backoff 1, 2, 4 ... min

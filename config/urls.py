@@ -17,6 +17,7 @@ urlpatterns = [
     path("analyse/", include("analysis.urls")),
     path("equipe/", include("surveys.staff_urls")),
     path("w/", include("surveys.widget_urls")),
+    path("", include("api.urls")),
 ]
 
 handler500 = "surveys.views.server_error"
