@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 
+from api.demo import demo_api_access
 from surveys.models import Response, Survey, UserCategory
 from surveys.permissions import ANALYSTS, DESIGNERS
 from surveys.services.import_export import SurveyImportError, survey_import
@@ -82,6 +83,7 @@ class Command(BaseCommand):
         if not options["no_responses"]:
             self._generate_responses(survey, options["responses"])
         self._print_access(survey, password, options["base_url"].rstrip("/"))
+        demo_api_access(self.stdout, survey, options["base_url"].rstrip("/"))
 
     # -- steps --------------------------------------------------------------------------------
     def _survey(self) -> tuple[Survey, bool]:
