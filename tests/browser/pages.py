@@ -265,6 +265,7 @@ PAGES: list[Page | Steps] = [
     Page("staff-links", "/equipe/{slug}/liens/", respondent=False, login="designer"),
     Page("staff-invitations", "/equipe/{slug}/invitations/", respondent=False, login="designer"),
     Page("staff-tracking", "/equipe/{slug}/suivi/", respondent=False, login="designer"),
+    Page("api-account", "/compte/api/", respondent=False, login="designer"),
     Page("widget", "/w/{slug}/"),
     Page("admin-index", "/admin/", respondent=False, login="admin"),
 ]
