@@ -13,6 +13,7 @@ Payloads carry ids; the answers are added only for webhooks with the microdata s
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.db.models.signals import post_save
@@ -22,6 +23,8 @@ from surveys.models import Answer, Wave
 
 from .models import Event, Webhook
 from .webhooks import event_emit
+
+logger = logging.getLogger(__name__)
 
 #: how far back a closed wave is still announced by the periodic check
 ANNOUNCE_WINDOW = timedelta(days=7)
@@ -43,12 +46,16 @@ def _answers(response_id) -> dict:
 
 
 def response_completed(sender, response, **kwargs) -> None:
-    if not Webhook.objects.filter(survey_id=response.survey_id, active=True).exists():
-        return
-    wave_code = Wave.objects.filter(pk=response.wave_id).values_list("code", flat=True).first()
-    event_emit(response.survey_id, Event.RESPONSE_COMPLETED, str(response.id),
-               {"response_id": str(response.id), "wave": wave_code},
-               microdata=lambda: _answers(response.id))
+    """Runs after the respondent's submission committed: a failure here is logged, never theirs."""
+    try:
+        if not Webhook.objects.filter(survey_id=response.survey_id, active=True).exists():
+            return
+        wave_code = Wave.objects.filter(pk=response.wave_id).values_list("code", flat=True).first()
+        event_emit(response.survey_id, Event.RESPONSE_COMPLETED, str(response.id),
+                   {"response_id": str(response.id), "wave": wave_code},
+                   microdata=lambda: _answers(response.id))
+    except Exception:  # noqa: BLE001 - the response is saved; the webhook can be replayed from the logs
+        logger.exception("response.completed webhook for %s not recorded", response.id)
 
 
 def wave_closed(wave: Wave) -> list[int]:
@@ -58,7 +65,10 @@ def wave_closed(wave: Wave) -> list[int]:
 
 def _wave_saved(sender, instance: Wave, **kwargs) -> None:
     if instance.closes_at and instance.closes_at <= timezone.now():
-        wave_closed(instance)
+        try:
+            wave_closed(instance)
+        except Exception:  # noqa: BLE001 - saving the wave matters more; the periodic check retries
+            logger.exception("wave.closed webhook for wave %s not recorded", instance.pk)
 
 
 def waves_closed_announce(now=None) -> list[Wave]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+import ipaddress
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -51,10 +52,20 @@ def token_revoke(user, token: ApiToken) -> None:
 
 
 def webhook_url_check(url: str) -> None:
+    """https only, and no loopback or private address literal (unless WEBHOOK_ALLOW_HTTP: development)."""
     parts = urlsplit(url)
     allowed = ("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)
     if parts.scheme not in allowed or not parts.hostname:
         raise ValidationError(_("Adresse refusée : https:// obligatoire."))
+    if settings.WEBHOOK_ALLOW_HTTP:
+        return
+    host = parts.hostname.lower()
+    try:
+        internal = not ipaddress.ip_address(host).is_global
+    except ValueError:
+        internal = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    if internal:
+        raise ValidationError(_("Adresse refusée : adresse interne."))
 
 
 def webhook_create(user, survey: Survey, url: str, events: Iterable[str], microdata: bool = False

@@ -185,3 +185,11 @@ def test_microdata_read_is_audited_like_an_export(seeded, api):
     api.get("/api/v1/surveys/test-survey/responses/")
     entry = AuditLog.objects.filter(action="export").first()
     assert entry is not None and entry.details["via"] == "api" and entry.details["rows"] == 63
+
+
+def test_posts_need_no_csrf_token(survey, locmem_cache, api):
+    from django.test import Client
+
+    api.client = Client(enforce_csrf_checks=True)  # a script has no CSRF cookie: the bearer token is the proof
+    body = json.dumps({"participants": [{"email": "a@example.org", "category": "researchers"}]})
+    assert api.post("/api/v1/surveys/test-survey/waves/2026/participants/", body).status_code == 200

@@ -199,5 +199,8 @@ def test_only_https_and_designers_of_the_survey_register_webhooks(survey, other_
     analyst = factories.staff_user("only-analyst", ANALYSTS, surveys=[survey])
     with pytest.raises(ValidationError):
         webhook_create(analyst, survey, "https://example.org/hook", ["wave.closed"])
+    for internal in ("https://127.0.0.1/hook", "https://10.0.0.8/hook", "https://localhost/hook"):
+        with pytest.raises(ValidationError):
+            webhook_create(owner, survey, internal, ["wave.closed"])
     hook, secret = webhook_create(owner, survey, "https://example.org/hook", ["publication.released"])
     assert Webhook.objects.get(pk=hook.pk).secret == secret
