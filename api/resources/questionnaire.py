@@ -30,7 +30,8 @@ def questionnaire_replace(request: HttpRequest, slug: str, document: dict[str, A
     """Rebuild the survey from a document, as ``import_survey --replace`` does: validated whole first,
     written in one transaction, refused for a survey that already has responses or participants."""
     survey = survey_for(request, slug, Scope.QUESTIONNAIRE_WRITE)
-    if (document.get("survey") or {}).get("slug") != survey.slug:
+    head = document.get("survey")
+    if not isinstance(head, dict) or head.get("slug") != survey.slug:
         raise ApiError(400, "slug_mismatch", "Le document décrit une autre enquête.", "survey.slug")
     try:
         updated = survey_import(document, replace=True, actor=request.auth.user)

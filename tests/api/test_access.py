@@ -176,6 +176,12 @@ def test_bad_bodies_are_json_400(survey, locmem_cache, api, body):
     _assert_error(api.post("/api/v1/surveys/test-survey/waves/2026/participants/", body), 400)
 
 
+@pytest.mark.parametrize("body", ["[1]", '{"survey": "x"}', '{"survey": {"slug": "test-survey"}, "sections": 3}',
+                                  '{"survey": {"slug": "test-survey", "title": 5}, "waves": [null]}'])
+def test_bad_questionnaires_are_json_400(survey, locmem_cache, api, body):
+    _assert_error(api.post("/api/v1/surveys/test-survey/questionnaire/", body), 400)
+
+
 def test_unknown_url_and_method_are_json(survey, locmem_cache, api):
     _assert_error(api.get("/api/v1/nothing/"), 404, "not_found")
     _assert_error(api.client.delete("/api/v1/surveys/", HTTP_AUTHORIZATION=f"Bearer {api.secret}"), 405)
