@@ -199,3 +199,21 @@ def test_posts_need_no_csrf_token(survey, locmem_cache, api):
     api.client = Client(enforce_csrf_checks=True)  # a script has no CSRF cookie: the bearer token is the proof
     body = json.dumps({"participants": [{"email": "a@example.org", "category": "researchers"}]})
     assert api.post("/api/v1/surveys/test-survey/waves/2026/participants/", body).status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["indicators", "responses"])
+def test_random_query_strings_never_give_a_500(survey, locmem_cache, api, endpoint):
+    from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+    names = st.sampled_from(["by", "subject", "indicator", "wave", "category", "channel", "weighted", "min_cell",
+                             "format", "since", "cursor", "limit", "x"])
+    values = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+    @hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(names, values), max_size=4))
+    def check(params):
+        response = api.get(f"/api/v1/surveys/test-survey/{endpoint}/", params)
+        assert response.status_code in (200, 400), (params, response.status_code)
+        assert response["Content-Type"].split(";")[0] in ("application/json", "application/x-ndjson", "text/csv")
+
+    check()
