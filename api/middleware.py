@@ -64,6 +64,8 @@ class ApiTokenMiddleware:
             response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
             response = generic_error(response.status_code)
+        if not request.path.endswith(PUBLIC_SUFFIXES):
+            response["Cache-Control"] = "no-store"  # results and microdata are not for shared caches
         self._audit(request, token, response, started)
         return response
 

@@ -137,6 +137,7 @@ def test_every_call_is_audited(survey, locmem_cache, make_token):
     api.get("/api/v1/surveys/other-survey/")
     calls = list(ApiCall.objects.filter(token=token).order_by("at", "pk").values_list("method", "path", "status"))
     assert calls == [("GET", "/api/v1/surveys/", 200), ("GET", "/api/v1/surveys/other-survey/", 403)]
+    assert api.get("/api/v1/surveys/")["Cache-Control"] == "no-store"
     assert ApiCall.objects.filter(token=None, status=401).count() == 0
     Api("ecoute_bad").get("/api/v1/surveys/")
     assert ApiCall.objects.filter(token=None, status=401).count() == 1
