@@ -290,3 +290,11 @@ if os.environ.get("EMAIL_FILE_PATH"):
 # --- Publications (issue 19) -----------------------------------------------------------------
 # Hour (Europe/Paris) at which a release whose time is not fixed yet becomes public.
 PUBLICATIONS_RELEASE_TIME = os.environ.get("PUBLICATIONS_RELEASE_TIME", "12:00")
+# --- REST API and webhooks (api/, issue 23) ---------------------------------------------------
+INSTALLED_APPS += ["ninja", "api"]  # "ninja": its Swagger UI assets are served locally (no CDN)
+MIDDLEWARE += ["api.middleware.ApiTokenMiddleware"]
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))  # calls per minute per token
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG or TESTING)  # else https:// only
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))  # seconds per attempt
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))  # backoff 1, 2, 4 ... min

@@ -21,6 +21,7 @@ urlpatterns = [
     path("w/", include("surveys.widget_urls")),
     path("taches/", include("jobs.urls")),
     path("publications/", include("publications.urls")),
+    path("", include("api.urls")),
 ]
 
 handler500 = "surveys.views.server_error"

@@ -27,8 +27,13 @@ def client_key(request: HttpRequest) -> str:
 
 def hit(scope: str, request: HttpRequest, limit: int, window: int) -> bool:
     """Count one hit; True while the client is within `limit` hits per `window` seconds."""
+    return hit_key(scope, client_key(request), limit, window)
+
+
+def hit_key(scope: str, who: str, limit: int, window: int) -> bool:
+    """Count one hit of `who` (any stable identifier: a client hash, an API token id)."""
     bucket = int(time.time() // window)
-    key = f"rl:{scope}:{client_key(request)}:{bucket}"
+    key = f"rl:{scope}:{who}:{bucket}"
     try:
         if cache.add(key, 1, timeout=window + 5):
             count = 1

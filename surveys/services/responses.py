@@ -21,6 +21,7 @@ from functools import cached_property
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
+from django.dispatch import Signal
 from django.utils import timezone
 
 from ..forms import StoredAnswer, answer_for_logic
@@ -262,6 +263,10 @@ class SubmitResult:
     already: bool
 
 
+#: sent once a response is complete and committed (webhooks listen: `api.events`); `response=`
+response_completed = Signal()
+
+
 def response_submit(run: Run, answers: Mapping[str, StoredAnswer], keep_codes: set[str], language: str,
                     on_commit: Callable[[Response], None] | None = None, survey: Survey | None = None
                     ) -> SubmitResult:
@@ -279,6 +284,7 @@ def response_submit(run: Run, answers: Mapping[str, StoredAnswer], keep_codes: s
             return SubmitResult(response.id, already=True)
         _write_answers(response.id, answers, keep_codes, response.survey)
         responses_changed(response.survey_id)  # the flip above sent no signal: dashboards must know
+        transaction.on_commit(lambda: response_completed.send(Response, response=response))
         if on_commit is not None:
             transaction.on_commit(lambda: on_commit(response))
     return SubmitResult(response.id, already=False)

@@ -304,6 +304,7 @@ PAGES: list[Page | Steps] = [
     Page("staff-publication", "/equipe/{slug}/publication/", respondent=False, login="designer"),
     Page("staff-questionnaire", "/equipe/questionnaires/{slug}/", respondent=False, login="designer"),
     Page("staff-questionnaire-import", "/equipe/questionnaires/importer/", respondent=False, login="designer"),
+    Page("api-account", "/compte/api/", respondent=False, login="designer"),
     Page("widget", "/w/{slug}/"),
     *[Page(f"publications-{name}", getattr(publication_pages, name))
       for name in ("calendar", "collection", "publication")],

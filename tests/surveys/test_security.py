@@ -147,7 +147,9 @@ SAMPLE = {"slug": "test-survey", "category": "researchers", "code": "SAT_OVERALL
           "kind": "satisfied", "wave": "2026"}
 PUBLIC_PREFIXES = ("/s/", "/w/", "/i18n/", "/accessibilite/", "/connexion/", "/deconnexion/", "/static/",
                    "/publications/")  # released publications only: before release every URL is a 404
-STAFF_PREFIXES = ("/analyse/", "/equipe/", "/admin/", "/taches/")
+STAFF_PREFIXES = ("/analyse/", "/equipe/", "/admin/", "/taches/", "/compte/")
+#: the REST API: its schema and documentation are public (no data), everything else needs a token
+API_PUBLIC = ("/api/v1/openapi.json", "/api/v1/docs")
 
 
 def test_every_url_refuses_staff_data_to_anonymous_users_and_respondents(client, survey):
@@ -161,12 +163,14 @@ def test_every_url_refuses_staff_data_to_anonymous_users_and_respondents(client,
             continue
         for c in (client, respondent):
             resp = c.get(url)
-            if url.startswith(STAFF_PREFIXES) or "apercu" in url:
+            if url.startswith("/api/") and url not in API_PUBLIC:
+                assert resp.status_code in (401, 404, 405), (name, url, resp.status_code)  # no token: nothing
+            elif url.startswith(STAFF_PREFIXES) or "apercu" in url:
                 assert resp.status_code in (302, 403, 404), (name, url, resp.status_code)
                 if resp.status_code == 302:
                     assert "/connexion/" in resp["Location"] or "/admin/login/" in resp["Location"], url
             else:
-                assert url == "/" or url.startswith(PUBLIC_PREFIXES), f"unexpected URL space: {url}"
+                assert url == "/" or url.startswith(PUBLIC_PREFIXES) or url in API_PUBLIC, f"unexpected URL space: {url}"
                 assert resp.status_code < 500, (name, url)
             checked += 1
     assert checked >= 20
@@ -187,6 +191,9 @@ def test_every_post_without_a_csrf_token_is_refused(survey):
         except Exception:  # noqa: BLE001
             continue
         resp = client.post(url, {"x": "1"})
+        if name.startswith("api_v1:"):  # bearer tokens, no cookies: no CSRF token, and no token → refused
+            assert resp.status_code in (401, 403, 404, 405), (name, url, resp.status_code)
+            continue
         assert resp.status_code == 403, (name, url, resp.status_code)
         refused += 1
     assert refused >= 10

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
+from api.demo import demo_api_access
 from jobs.demo import demo_schedule
 from publications.demo import load_demo_publications
 from surveys.models import Response, Survey, UserCategory
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         demo_schedule(survey)  # a dated reminder round, listed on /taches/suivi/
         load_demo_publications(survey, self.stdout, options["base_url"].rstrip("/"))
         self._print_access(survey, password, options["base_url"].rstrip("/"))
+        demo_api_access(self.stdout, survey, options["base_url"].rstrip("/"))
 
     # -- steps --------------------------------------------------------------------------------
     def _survey(self) -> tuple[Survey, bool]:
