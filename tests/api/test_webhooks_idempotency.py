@@ -17,6 +17,7 @@ from django.utils import timezone
 from api.models import Delivery, IdempotencyKey, Webhook
 from api.services import webhook_create
 from api.webhooks import deliveries_due
+from jobs.worker import tasks_drain
 from surveys.models import Participant, Response
 from tests.surveys.test_wizard import FULL, MGMT, step_url, walk
 
@@ -139,6 +140,7 @@ def _complete_a_response(client, survey, captured) -> Response:
     walk(client, survey, "researchers", FULL)
     with captured(execute=True):
         client.post(step_url(survey, "recapitulatif"), {MGMT: "recapitulatif"})
+    tasks_drain()  # the delivery task the submission enqueued, run by the real queue's worker
     return Response.objects.get(status="complete")
 
 
@@ -183,6 +185,7 @@ def test_a_wave_closed_early_is_announced_once(survey, owner, receiver, django_c
         wave.closes_at = timezone.now() - timedelta(minutes=1)
         wave.save()
         wave.save()  # saved again: still one delivery
+    tasks_drain()
     assert Delivery.objects.filter(webhook=hook).count() == 1
     assert json.loads(receiver.received[0][1])["data"]["wave"] == "2026" and len(receiver.received) == 1
 

@@ -13,6 +13,7 @@ from django.tasks.backends.dummy import DummyBackend
 from django.test import Client
 from django.urls import reverse
 
+from jobs.worker import tasks_drain
 from publications.models import EmbargoAccess, Publication, Subscription
 from publications.selectors import publications_visible_to
 
@@ -119,6 +120,7 @@ def test_the_release_notice_goes_once_to_the_list_and_the_subscribers(upcoming, 
         client_for().get(reverse("publications:calendar"))
         client_for().get(upcoming.get_absolute_url())
         client_for().get(reverse("publications:feed"))
+    tasks_drain()  # the notice task those requests enqueued, run by the real queue's worker
     assert sorted(m.to[0] for m in mail.outbox) == ["agence@example.org", "lecteur@example.org"]
     assert all(len(m.to) == 1 and not m.cc and not m.bcc for m in mail.outbox)
     english = next(m for m in mail.outbox if m.to == ["lecteur@example.org"])

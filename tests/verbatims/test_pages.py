@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from jobs.worker import tasks_drain
 from surveys.models import Answer
 from tests import factories
 from verbatims.models import Code, HandCode, Theme, ThemeRun
@@ -49,8 +50,10 @@ def test_run_start_enqueues_a_run_and_bad_input_is_a_400(planted_survey, analyst
     resp = analyst_client.post(url, {"waves": ["1999"]})
     assert resp.status_code == 400 and "vague inconnue : 1999" in resp.content.decode()
     assert analyst_client.post(url, {"waves": ["2026"], "themes": "3", "stop_words": "merci"}).status_code == 302
+    assert ThemeRun.objects.get().status == "pending"  # enqueued, not run inside the request
+    tasks_drain()
     run = ThemeRun.objects.get()
-    assert run.status == "done" and run.k == 3 and run.stop_words == ["merci"]  # immediate backend in tests
+    assert run.status == "done" and run.k == 3 and run.stop_words == ["merci"]
     progress = analyst_client.get(reverse("verbatims:run_progress", args=[planted_survey.slug, run.pk])).json()
     assert progress == {"status": "done", "progress": 100, "error": ""}
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from statsmodels.stats.proportion import proportion_confint
 
+from jobs.worker import tasks_drain
 from verbatims.crosstab import shares_csv_table, theme_shares
 from verbatims.models import RunStatus, ThemeRun
 from verbatims.services import run_create, visible_themes
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def _run(survey, **kw) -> ThemeRun:
     run = run_create(survey, ["2026"], **kw)
     compute_themes.enqueue(run.pk)
+    tasks_drain()  # the real database queue's worker, in this process
     return ThemeRun.objects.get(pk=run.pk)
 
 
