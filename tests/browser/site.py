@@ -178,12 +178,15 @@ class Site:
         """Be logged in as a new staff user of `role` (analyst, designer, admin): the session cookie
         of Django's test client `force_login` (the login page itself is in `pages.PAGES`)."""
         from django.conf import settings
+        from django.contrib.auth.models import User
         from django.test import Client
 
         from tests.factories import staff_user
 
         group = {"analyst": "analysts", "designer": "designers"}.get(role)
-        user = staff_user(f"{role}-browser", group=group, surveys=[self.survey], superuser=role == "admin")
+        # several pages of one test (the HTML check renders those no earlier test did) share the user
+        user = User.objects.filter(username=f"{role}-browser").first() or staff_user(
+            f"{role}-browser", group=group, surveys=[self.survey], superuser=role == "admin")
         client = Client()
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
