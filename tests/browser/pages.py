@@ -296,6 +296,8 @@ PAGES: list[Page | Steps] = [
     Page("analysis-trends", "/analyse/{slug}/vagues/", respondent=False, login="analyst"),
     Page("analysis-question", "/analyse/{slug}/questions/{question}/", respondent=False, login="analyst"),
     Page("analysis-verbatims", "/analyse/{slug}/verbatims/", respondent=False, login="analyst"),
+    Page("verbatims-themes", "/analyse/{slug}/themes/", respondent=False, login="analyst"),
+    Page("verbatims-codebook", "/analyse/{slug}/codage/", respondent=False, login="analyst"),
     Page("analysis-exports", "/analyse/{slug}/exports/", respondent=False, login="analyst"),
     Page("staff-index", "/equipe/", respondent=False, login="designer"),
     Page("staff-links", "/equipe/{slug}/liens/", respondent=False, login="designer"),
