@@ -27,7 +27,7 @@ from ..forms import DONT_KNOW
 from ..models import Channel, UserCategory
 from .import_export import SCHEMA, VERSION, SurveyImportError, survey_import, validate_document
 from .relevance import RelevanceError, relevant_to_condition
-from .xlsform_read import XLSFormError, where, locate, read_xlsform
+from .xlsform_read import XLSFormError, codes_in, kept_paths, locate, read_xlsform, where
 from .xlsform_columns import (
     DONT_KNOW_LABEL, ECOUTE_SHEET, OTHER_CHOICE, OTHER_TEXT, ROLE, ROLE_SCORES, language_of, read_ecoute_sheet,
 )
@@ -233,7 +233,7 @@ class _Builder:
     def add(self, q: dict, row: int | None) -> None:
         """Put `q` on the current page, or on a new one when its condition looks at this page."""
         section = self.current if self.current is not None else self.loose_section()
-        if _codes_in(q["condition"]) & self.current_codes:
+        if codes_in(q["condition"]) & self.current_codes:
             section = self.continuation(f'{q["code"]} depends on a question of the same page')
         self.paths[f"sections[{len(self.sections) - 1}].questions[{len(section['questions'])}]"] = ("survey", row)
         section["questions"].append(q)
@@ -337,16 +337,6 @@ class _Builder:
             self.problem(row, key, "this column cannot be represented")
 
 
-def _codes_in(condition: Any) -> set[str]:
-    if not isinstance(condition, Mapping):
-        return set()
-    found = {condition["question"]} if "question" in condition else set()
-    for key in ("all", "any"):
-        for part in condition.get(key, []):
-            found |= _codes_in(part)
-    return found | _codes_in(condition.get("not"))
-
-
 def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None,
                         filename: str | None = None) -> XLSFormResult:
     """Read an XLSForm workbook into a version-1 document (XLSFormError if anything cannot be mapped and
@@ -368,7 +358,7 @@ def xlsform_to_document(source: str | Path | bytes, *, lenient: bool = False, sl
     document = _document(builder, extras, slug)
     errors = validate_document(document)
     if errors:
-        paths = _kept_paths(builder)
+        paths = kept_paths(builder.sections, builder.paths)
         raise XLSFormError([locate(e, paths) for e in errors])
     return XLSFormResult(document, warnings=builder.problems, notes=builder.notes)
 
@@ -385,20 +375,6 @@ def _document(builder: _Builder, extras: Mapping[str, Any], slug: str | None) ->
             "categories": _nomenclature(extras["categories"], used, UserCategory),
             "channels": _nomenclature(extras["channels"], channels, Channel),
             "waves": extras["waves"], "sections": sections}
-
-
-def _kept_paths(builder: _Builder) -> dict[str, tuple[str, int | None]]:
-    """The sheet rows of the document's paths, once the sections left empty are dropped."""
-    new_index = {}
-    for old, section in enumerate(builder.sections):
-        if section["questions"]:
-            new_index[old] = len(new_index)
-    paths = {}
-    for path, place in builder.paths.items():
-        old = int(path[len("sections["):path.index("]")])
-        if old in new_index:
-            paths[f"sections[{new_index[old]}]{path[path.index(']') + 1:]}"] = place
-    return paths
 
 
 def _nomenclature(declared: list[dict], used: set[str], model: type) -> list[dict]:

@@ -69,3 +69,29 @@ def locate(error: str, paths: Mapping[str, tuple[str, int | None]]) -> str:
               "choices": "choices", "channel": ROLE["channel"], "categories": ROLE["categories"],
               "threshold": ROLE["threshold"], "title": "label", "intro": "hint"}.get(key)
     return f"{where(row, column, sheet)}: {rest or path}: {message}"
+
+
+def codes_in(condition: Any) -> set[str]:
+    """The question codes a condition looks at (to see whether it looks at its own page)."""
+    if not isinstance(condition, Mapping):
+        return set()
+    found = {condition["question"]} if "question" in condition else set()
+    for key in ("all", "any"):
+        for part in condition.get(key, []):
+            found |= codes_in(part)
+    return found | codes_in(condition.get("not"))
+
+
+def kept_paths(sections: list[dict],
+               paths: Mapping[str, tuple[str, int | None]]) -> dict[str, tuple[str, int | None]]:
+    """The sheet rows of the document's paths, once the sections left empty are dropped."""
+    new_index = {}
+    for old, section in enumerate(sections):
+        if section["questions"]:
+            new_index[old] = len(new_index)
+    kept = {}
+    for path, place in paths.items():
+        old = int(path[len("sections["):path.index("]")])
+        if old in new_index:
+            kept[f"sections[{new_index[old]}]{path[path.index(']') + 1:]}"] = place
+    return kept
