@@ -192,6 +192,7 @@ class ParticipantAdmin(OwnedSurveyMixin, admin.ModelAdmin):
     list_display = ["id", "survey", "wave", "category", "channel", "invited_at", "opened_at", "opted_out_at",
                     "undeliverable"]
     list_filter = ["survey", "wave", "category", "undeliverable"]
+    readonly_fields = ["bounce_reason"]
 
     def save_model(self, request: HttpRequest, obj: Participant, form, change: bool) -> None:
         """A new participant gets a fresh token; its link is shown once (only its hash is kept)."""

@@ -149,7 +149,8 @@ class SectionAdminForm(forms.ModelForm):
 class ParticipantAdminForm(forms.ModelForm):
     class Meta:
         model = Participant
-        exclude = ["token_hash"]
+        # the sending state is the send service's to keep (surveys/services/sending.py), not typed in
+        exclude = ["token_hash", "message_id", "send_failures"]
 
     def clean(self):
         cleaned = super().clean()
