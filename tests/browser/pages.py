@@ -231,16 +231,22 @@ def weighting_bad_margins(site: Site) -> None:
 
 
 def weighting_run(site: Site) -> None:
-    """A raking run on generated responses of the current wave, then its diagnostics page."""
+    """A post-stratification on generated responses of the current wave, then its diagnostics."""
+    from collections import Counter
+
     from django.core.management import call_command
 
-    from analysis.demo import demo_weighting
+    from analysis import weighting_runs
+    from analysis.margins import Margins
+    from surveys.models import Response
 
     wave = site.survey.current_wave()
     if not wave.weighting_runs.exists():
         call_command("generate_responses", "--survey", site.survey.slug, "--n", "60", "--waves", wave.code,
-                     verbosity=0, stdout=open("/dev/null", "w"))
-        demo_weighting(site.survey)
+                     stdout=open("/dev/null", "w"))
+        counts = Counter(Response.objects.filter(wave=wave, status="complete").values_list("category__code", flat=True))
+        targets = {"category": {code: 1.0 + (i % 3) for i, code in enumerate(sorted(counts))}}
+        weighting_runs.weighting_run(wave, Margins(targets, {"category": "counts"}, {}), method="poststrat")
     run = wave.weighting_runs.get(is_active=True)
     site.goto(f"/analyse/{site.survey.slug}/ponderation/{wave.code}/calages/{run.pk}/")
 
