@@ -303,6 +303,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
             "is_category_step": step == CATEGORY_STEP,
             "is_review": step == REVIEW_STEP,
             "step_url": self.get_step_url(step),
+            "canonical_path": self.get_step_url(step),  # the step shown, even in a POST's response
             "submits": step == REVIEW_STEP or (step == self.steps.last and not review_enabled(self.survey)),
             "run_signed": sign_run(self.run),
             "resume_code": shown_code(self.request, self.survey, self.run),

@@ -116,3 +116,9 @@ def test_resume_without_review_lands_on_the_last_step(client, survey):
     assert current_step(resp) == "end"
     resp = _post(client, survey, "end", FULL["end"])
     assert resp.status_code == 302 and Response.objects.get().status == "complete"
+
+
+def test_the_language_switch_returns_to_the_step_shown(client, survey):
+    start(client, survey, categorie="general_public")
+    resp = _post(client, survey, "core", FULL["core"])  # shows "web" in the POST's response
+    assert f'name="next" type="hidden" value="{step_url(survey, "web")}"' in resp.content.decode()
