@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from .auth import token_auth
 from .errors import ApiError, error_response
-from .resources import indicators, participants, questionnaire, responses, surveys
+from .resources import indicators, participants, publications, questionnaire, responses, surveys
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ api.add_router("/surveys/", questionnaire.router)
 api.add_router("/surveys/", indicators.router)
 api.add_router("/surveys/", responses.router)
 api.add_router("/surveys/", participants.router)
+api.add_router("/publications/", publications.router)
 
 
 def _field(loc) -> str | None:
