@@ -11,7 +11,6 @@ an analyst adds for a survey ("insee", the survey's own name...). Bigrams of adj
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -19,24 +18,21 @@ from typing import Iterable, Sequence
 import simplemma
 
 from analysis.names import mask_names
+from surveys.masking import mask_contacts
 from analysis.text import _MARKER, _WORD, STOP_WORDS, _strip_accents, tokens
 
 __all__ = ["LANGUAGES", "mask_text", "lemmas", "features", "prepare_corpus", "PreparedCorpus"]
 
 #: the languages lemmatised; any other language code falls back to French (the survey's first)
 LANGUAGES = ("fr", "en")
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-PHONE_RE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?|0)\d(?:[\s.-]?\d{2}){4}(?![\w])")
 BIGRAM_SEP = "_"
 
 
 def mask_text(text: str) -> str:
-    """E-mails, phone numbers and person names replaced by markers (the same as at storage)."""
+    """E-mails, phone numbers, IBANs, NIRs and person names replaced by markers (the same as at storage)."""
     if not text:
         return ""
-    text = EMAIL_RE.sub("[courriel masqué]", text)
-    text = PHONE_RE.sub("[téléphone masqué]", text)
-    return mask_names(text)
+    return mask_names(mask_contacts(text))
 
 
 def _lang(lang: str | None) -> str:

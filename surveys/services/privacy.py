@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from ..masking import mask_contacts
 from ..models import Participant, Response, ResponseStatus, ResumeStart, Survey, audit
 
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# French and international phone numbers: 06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78, 0612345678
-PHONE_RE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?|0)\d(?:[\s.-]?\d{2}){4}(?![\w])")
 
 
 def mask_personal_data(text: str) -> str:
-    """Replace emails and phone numbers in a verbatim so analysts never see them."""
-    if not text:
-        return text
-    text = EMAIL_RE.sub("[courriel masqué]", text)
-    return PHONE_RE.sub("[téléphone masqué]", text)
+    """Replace e-mails, phone numbers, IBANs and NIRs in a verbatim so analysts never see them."""
+    return mask_contacts(text)
 
 
 def response_as_dict(response: Response) -> dict:
