@@ -190,13 +190,50 @@ def test_the_small_cell_is_in_the_data_and_would_show_without_suppression(seeded
     assert repr(SMALL_MEAN).startswith("1.3333333")
 
 
-def test_the_small_cell_stays_hidden_on_the_trends_and_question_pages(seeded, analyst_client):
-    for page in ("trends", "question"):
-        resp = analyst_client.get(urls(seeded.slug)[page])
-        html = resp.content.decode()
+@pytest.fixture
+def lonely(survey):
+    """The small cell alone in its channel and its category: 3 journalists, all via the website.
+    The trends page's website line and the question page's journalists row are then that cell."""
+    seed(survey, cells=[("contact_service", "researchers"), ("contact_service", "general_public")])
+    return survey
+
+
+def _trends_and_question(client, slug: str) -> dict[str, tuple[str, dict[str, pd.DataFrame]]]:
+    """Each page's HTML and the data CSVs behind its charts, by file name."""
+    out = {}
+    for page, params in (("trends", {"indicateur": "moyenne"}), ("question", {})):
+        html = client.get(urls(slug)[page], params).content.decode()
+        tables = {link.split("?")[0].rsplit("/", 1)[-1]: read_csv(client.get(link)) for link in data_links(html)}
+        out[page] = (html, tables)
+    return out
+
+
+def test_the_small_cell_stays_hidden_on_the_trends_and_question_pages(lonely, analyst_client):
+    pages = _trends_and_question(analyst_client, lonely.slug)
+    trends_html, trends = pages["trends"]
+    line = trends["tendances.csv"].query("channel == 'website'")
+    assert len(line) == 1 and bool(line["suppressed"].iloc[0])
+    assert line[["n", "value", "ci_low", "ci_high"]].isna().all(axis=None)
+    question_html, question = pages["question"]
+    row = question["distribution.csv"].query("category == 'journalists'")
+    assert len(row) and row["suppressed"].all() and row[["share", "n"]].isna().all(axis=None)
+    for html in (trends_html, question_html):
         distinctive_absent(without_json(html))
-        for link in data_links(html):
-            distinctive_absent(analyst_client.get(link).content.decode("utf-8"))
+        assert "1.3333333" not in json.dumps(figures(html))
+        assert "secret" in without_json(html)
+    for resp in (analyst_client.get(link) for html in (trends_html, question_html) for link in data_links(html)):
+        distinctive_absent(resp.content.decode("utf-8"))
+
+
+def test_the_same_pages_would_show_the_small_cell_without_suppression(lonely, analyst_client):
+    """Guard for the test above: with a threshold of 1 the hidden figures are really there."""
+    lonely.min_cell = 1
+    lonely.save()
+    pages = _trends_and_question(analyst_client, lonely.slug)
+    line = pages["trends"][1]["tendances.csv"].query("channel == 'website'")
+    assert line["value"].iloc[0] == pytest.approx(SMALL_MEAN) and int(line["n"].iloc[0]) == 3
+    row = pages["question"][1]["distribution.csv"].query("category == 'journalists' and code == 1")
+    assert row["share"].iloc[0] == pytest.approx(2 / 3)
 
 
 def test_table_behind_each_chart_equals_the_indicator_functions_output(seeded, analyst_client):

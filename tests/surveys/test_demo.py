@@ -141,12 +141,37 @@ def test_everything_is_translated(demo):
             assert all(c.label_en for c in q.choices.all()), q.code
 
 
+def _expected_fields(question: dict, lang: str) -> dict[str, tuple[str, list[str]]]:
+    """What the demo file says a question's form fields are: name → (label, choice labels)."""
+    text = question["text"][lang] or question["text"]["fr"]
+    labels = [c["label"][lang] or c["label"]["fr"] for c in question["choices"]]
+    if question["type"] == "matrix":
+        return {f"{question['code']}__{c['code']}": (label, None) for c, label in zip(question["choices"], labels)}
+    if question["type"] in ("single", "multiple"):
+        return {question["code"]: (text, labels)}
+    return {question["code"]: (text, None)}
+
+
 def test_every_section_builds_its_form_in_both_languages(demo):
+    """Each section's form has exactly the fields of the demo file, labelled and with choices in the
+    page's language, in the file's order (read from the JSON, not from the database)."""
+    sections = {s["code"]: s for s in json.loads(DEMO_FILE.read_text(encoding="utf-8"))["sections"]}
     for lang in ("fr", "en"):
         with translation.override(lang):
-            for section in survey_structure(demo):
+            built = survey_structure(demo)
+            assert [s.code for s in built] == list(sections)
+            for section in built:
                 form = SectionForm(prefix=section.code, questions=section.questions.all())
-                assert form.fields, section.code
+                expected = {}
+                for question in sections[section.code]["questions"]:
+                    expected.update(_expected_fields(question, lang))
+                assert list(form.fields) == list(expected), (lang, section.code)
+                for name, (label, choice_labels) in expected.items():
+                    field = form.fields[name]
+                    assert str(field.label) == label, (lang, name)
+                    if choice_labels is not None:
+                        got = [str(text) for value, text in field.choices if value != "nsp"]
+                        assert got == choice_labels, (lang, name)
 
 
 # -- what each category sees ----------------------------------------------------------------------
