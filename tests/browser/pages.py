@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import rights_pages as rights
 from tests.browser.site import CATEGORY_STEP, REVIEW_STEP, Site
 from tests.publications import browser_pages as publication_pages
 
@@ -293,6 +294,14 @@ PAGES: list[Page | Steps] = [
     *[Page(f"error-{qtype}", question_in_error(qtype), error=True) for qtype in QUESTION_TYPES],
     Page("step-in-english", english_step, cookies_allowed=("django_language",)),
     Page("session-expired", session_expired, status=403),
+    # the respondent's rights, and the survey states
+    Page("my-answers", rights.my_answers),
+    Page("my-answers-erase", rights.erase_confirmation),
+    Page("opt-out", rights.opt_out),
+    Page("survey-closed", rights.closed_survey, status=410),
+    Page("survey-draft", rights.draft_survey_anonymous, status=404),
+    Page("survey-draft-designer", rights.draft_survey_designer, login="designer"),
+    Page("preview", rights.preview, login="designer"),
     # staff
     Page("login", "/connexion/", respondent=False),
     Page("login-error", login_failed, respondent=False, error=True),
