@@ -3,13 +3,14 @@
 from django.urls import path, re_path
 
 from . import optout_views, views
+from .busy import keep_answers_when_busy
 from .ratelimit import ratelimit
 from .wizard import SurveyWizard
 
 app_name = "surveys"
 
 wizard = ratelimit("answer", "RATE_LIMIT_ANSWER", methods=("POST",))(
-    SurveyWizard.as_view(url_name="surveys:step", done_step_name="fin"))
+    keep_answers_when_busy(SurveyWizard.as_view(url_name="surveys:step", done_step_name="fin")))
 
 urlpatterns = [
     path("t/<str:token>/", views.token_entry, name="token"),

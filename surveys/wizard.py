@@ -362,11 +362,9 @@ class SurveyWizard(NamedUrlSessionWizardView):
                 answers.update(form.stored_answers())
         keep = visible_question_codes(self.structure, self.run.category, answers_for_logic(self.structure, answers))
         answers = {k: v for k, v in answers.items() if k in keep}
-        try:
-            result = response_submit(self.run, answers, keep, get_language() or "fr",
-                                     on_commit=notifications.response_confirm, survey=self.survey)
-        except DatabaseError:
-            return render(self.request, "surveys/retry.html", {"survey": self.survey}, status=503)
+        # a DatabaseError propagates (before formtools resets the storage): surveys.busy keeps the answers
+        result = response_submit(self.run, answers, keep, get_language() or "fr",
+                                 on_commit=notifications.response_confirm, survey=self.survey)
         self.run.done = True
         self.run.response_id = str(result.response_id)
         save_run(self.request, self.survey, self.run)

@@ -212,3 +212,45 @@ def test_fifty_concurrent_final_posts_give_one_complete_response(survey):
     assert Response.objects.count() == 1
     assert Response.objects.get().status == "complete"
     assert Answer.objects.filter(question__code="SAT_OVERALL").count() == 1
+
+
+def _locked_on(table: str):
+    """A driver-level fault: every write to `table` fails as a lock held past the busy timeout."""
+
+    def wrapper(execute, sql, params, many, context):
+        if table in sql and sql.lstrip().upper().startswith(("UPDATE", "INSERT")):
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def test_a_lock_at_final_submit_keeps_the_respondent_on_the_review_with_a_retry_that_resends(client, survey):
+    walk(client, survey, "researchers", FULL)
+    with connection.execute_wrapper(_locked_on("surveys_response")):
+        resp = client.post(step_url(survey, "recapitulatif"), {MGMT: "recapitulatif"})
+    html = resp.content.decode()
+    assert resp.status_code == 503 and resp["Retry-After"]
+    assert "vos réponses sont conservées" in html
+    assert Response.objects.get().status == "partial"
+    # not sent back to the first step: the review still holds every answer of the session
+    review = client.get(step_url(survey, "recapitulatif"))
+    assert current_step(review) == "recapitulatif" and "Plus de données locales" in review.content.decode()
+    # the page's button posts the same fields to the same step
+    form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
+    assert form.group(1) == step_url(survey, "recapitulatif")
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2)))
+    assert fields[MGMT] == "recapitulatif"
+    resp = client.post(form.group(1), fields, follow=True)
+    assert "Merci" in resp.content.decode()
+    assert Response.objects.filter(status="complete").count() == 1
+
+
+def test_a_lock_on_an_intermediate_step_keeps_the_answers_in_the_session(client, survey):
+    start(client, survey, categorie="researchers")
+    with connection.execute_wrapper(_locked_on("surveys_")):
+        resp = post_step(client, survey, "core", FULL["core"])
+    assert resp.status_code == 200 and current_step(resp) == "web"
+    assert Answer.objects.count() == 0
+    back = client.get(step_url(survey, "core"))
+    assert re.search(r'name="core-SAT_OVERALL" id="[^"]+" value="4" checked', back.content.decode())
