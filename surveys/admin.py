@@ -114,7 +114,7 @@ class SurveyAdmin(OwnedSurveyMixin, admin.ModelAdmin):
         (_("Remerciements"), {"fields": ["review_page", "thanks_fr", "thanks_en"]}),
         (_("Confidentialité et conservation"), {"fields": [
             "min_cell", "retention_drafts_days", "retention_identities_days", "retention_responses_days",
-            "keep_raw_text", "allow_erasure"]}),
+            "keep_raw_text", "allow_erasure", "one_response_per_browser"]}),
         (_("Notice d'information (RGPD art. 13)"), {
             "fields": ["notice_version"] + [f"notice_{k}_{lang}" for k, _l in NOTICE_ELEMENTS for lang in ("fr", "en")],
             "classes": ["collapse"]}),

@@ -123,6 +123,10 @@ class Survey(models.Model):
         help_text=_("Par défaut, courriels et téléphones sont masqués dans les verbatims."),
     )
     allow_erasure = models.BooleanField(_("le répondant peut effacer ses réponses"), default=True)
+    one_response_per_browser = models.BooleanField(
+        _("une seule réponse par navigateur (liens ouverts)"), default=False,
+        help_text=_("Un cookie signé, posé à l'envoi, empêche de répondre une seconde fois depuis le même "
+                    "navigateur ; les réponses probablement en double restent signalées aux analystes."))
     review_page = models.BooleanField(
         _("page récapitulative avant l'envoi"), default=True,
         help_text=_("Décochée : la dernière étape envoie les réponses (une page de moins à parcourir)."))
@@ -455,6 +459,10 @@ class Response(models.Model):
     page_url = models.CharField(_("page d'origine (widget)"), max_length=500, blank=True)
     weight = models.FloatField(default=1.0)
     is_demo = models.BooleanField(default=False)
+    # open links only: a keyed hash of address + browser (never the raw values), and the flag set when
+    # another complete response of the wave came from the same browser within a day
+    browser_hash = models.CharField(max_length=64, blank=True, editable=False)
+    likely_duplicate = models.BooleanField(_("doublon probable"), default=False, editable=False)
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -31,7 +31,7 @@ from config.assets import asset_available
 from .models import Channel, Participant, Survey, UserCategory, Wave, audit
 from .permissions import is_designer, surveys_for
 from .services import invitations as inv
-from .services import tracking
+from .services import browser_once, tracking
 from .tasks import send_invitations
 
 
@@ -271,6 +271,7 @@ def tracking_page(request: HttpRequest, survey: Survey) -> HttpResponse:
     return render(request, "staff/tracking.html", {
         "survey": survey, "wave": wave, "waves": survey.waves.all(), "section": "tracking",
         "tracking": report, "total_rows": [report.total] if report else [],
+        "likely_duplicates": browser_once.likely_duplicates(wave) if wave is not None else 0,
         "figure_category": charted and tracking.rates_figure(
             report.by_category, _("Taux de réponse par catégorie d'utilisateurs"), language),
         "figure_channel": charted and tracking.rates_figure(

@@ -18,6 +18,7 @@ from .services.responses import (
     Run, response_by_resume_code, participant_by_token, survey_structure, wave_for_answering,
 )
 from .ratelimit import ratelimit
+from .services import browser_once
 from .services.erasure import response_erase_everywhere
 from .services.privacy import response_as_dict
 from .wizard import CATEGORY_STEP, get_run, restore_storage, save_run, storage_prefix, unsign_run
@@ -47,6 +48,10 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     wave, why = wave_for_answering(survey)
     if why:
         return _closed_page(request, survey, wave, why)
+    if browser_once.answered_in_this_browser(request, survey):
+        return _message_page(request, _("Déjà répondu"), _(
+            "Vous avez déjà répondu à ce questionnaire depuis ce navigateur. Merci pour votre participation."),
+            survey=survey)
     channel_code = request.GET.get("canal", "").strip()
     category_code = request.GET.get("categorie", "").strip()
     channel = Channel.objects.filter(code=channel_code).first() if channel_code else None

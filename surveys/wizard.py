@@ -29,7 +29,7 @@ from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_
 from .gate import survey_gate
 from .resume import shown_code
 from .models import Response, Survey, UserCategory
-from .services import notifications
+from .services import browser_once, notifications
 from .wizard_flow import render_next_step_in_place, review_enabled, session_set
 from .services.responses import (
     Run, answers_for_logic, response_load_answers, section_questions, response_save_step, response_submit, survey_structure,
@@ -368,7 +368,9 @@ class SurveyWizard(NamedUrlSessionWizardView):
         self.run.done = True
         self.run.response_id = str(result.response_id)
         save_run(self.request, self.survey, self.run)
-        return redirect("surveys:thanks", slug=self.survey.slug)
+        thanks = redirect("surveys:thanks", slug=self.survey.slug)
+        browser_once.record_submission(self.request, thanks, self.survey, result.response_id)
+        return thanks
 
 
 def display_answer(question: Any, answer: StoredAnswer | None) -> str:
