@@ -258,7 +258,8 @@ MIDDLEWARE = ["surveys.proxy.TrustedProxyMiddleware", *MIDDLEWARE]
 # --- Background tasks (django.tasks; see jobs/ and README "Background work") ------------------
 # TASKS_BACKEND: "db" (default: the queue is a table of this database, run by `manage.py
 # run_worker`), "rq" (Redis queues for several app servers and workers: needs REDIS_URL, run by
-# `manage.py rqworker default --with-scheduler --job-class django_tasks_rq.Job`, the scheduler by
+# `manage.py rqworker default --with-scheduler --worker-class jobs.rq_recovery.Worker --job-class
+# django_tasks_rq.Job`, the scheduler and lost-job recovery by
 # `manage.py run_worker`), or "immediate" (inline in the request: never a default, only for a
 # one-off script). Tests use "db" too, drained by the worker in the test process.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")
@@ -281,6 +282,8 @@ EXPORT_JOBS_TTL = int(os.environ.get("EXPORT_JOBS_TTL", str(24 * 3600)))
 # A worker that has not reported for this long (seconds) is presumed dead: its tasks are failed.
 TASKS_WORKER_STALE_AFTER = int(os.environ.get("TASKS_WORKER_STALE_AFTER", "60"))
 TASKS_WORKER_BEAT = float(os.environ.get("TASKS_WORKER_BEAT", "5"))  # seconds between heartbeats
+# RQ: seconds between two heartbeats of a running job (jobs.rq_recovery.Worker; RQ's default is 30)
+RQ_JOB_MONITORING_INTERVAL = int(os.environ.get("RQ_JOB_MONITORING_INTERVAL", "5"))
 # Links in messages the scheduler sends (no request to read the host from). Hour of the daily purge.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000/")
 RETENTION_PURGE_HOUR = int(os.environ.get("RETENTION_PURGE_HOUR", "3"))

@@ -76,8 +76,13 @@ def tasks_reap_lost(now=None) -> int:
 
 def housekeeping() -> None:
     """One round: reap lost tasks, then the periodic duties (scheduler, expired exports)."""
-    if "django_tasks_db" in settings.TASKS["default"]["BACKEND"]:
+    backend = settings.TASKS["default"]["BACKEND"]
+    if "django_tasks_db" in backend:
         tasks_reap_lost()
+    elif "django_tasks_rq" in backend:
+        from .rq_recovery import rq_reap_lost
+
+        rq_reap_lost()
     for path in HOUSEKEEPING:
         try:
             import_string(path)()

@@ -14,7 +14,7 @@ if [ "${TASKS_BACKEND:-db}" = "db" ]; then
   "$PY" manage.py run_worker --interval 0.5 &
   pids+=($!)
 elif [ "${TASKS_BACKEND}" = "rq" ]; then
-  "$PY" manage.py rqworker default --with-scheduler --job-class django_tasks_rq.Job &
+  "$PY" manage.py rqworker default --with-scheduler --worker-class jobs.rq_recovery.Worker --job-class django_tasks_rq.Job &
   pids+=($!)
   "$PY" manage.py run_worker &  # with rq: the scheduler and housekeeping only
   pids+=($!)
