@@ -3,6 +3,9 @@
 * **Dated sends**: each `ScheduledSend` (invitations or a reminder round at a date set by the
   designer, in the admin) is enqueued once, when due and while its wave is open.
 * **Daily retention purge** at `RETENTION_PURGE_HOUR` (local time): `purge_expired`.
+* **Other apps' dated work** registers itself: `EVERY_TICK` duties (the publications' release
+  notices, queued once the release moment has passed) and `UPCOMING` lists for the staff page
+  (the announced releases), so the scheduler knows no app that builds on it.
 * **Waves opening and closing** need no job (a wave is open between its dates, checked at each
   request); they are listed with the next runs on the staff page so the calendar is in one place.
 
@@ -36,6 +39,10 @@ class Periodic:
 
 
 PERIODIC: list[Periodic] = []
+#: other apps' dated work, for the staff page: functions (now, limit) → list of NextRun
+UPCOMING: list[Callable[[datetime, int], list["NextRun"]]] = []
+#: other apps' duties run at every tick (each must be idempotent and claim its own work)
+EVERY_TICK: list[Callable[[], object]] = []
 
 
 def periodic(name: str, label: str, next_after: Callable[[datetime], datetime]):
@@ -89,6 +96,9 @@ def schedule_tick(now: datetime | None = None) -> list[str]:
         if _claim(duty.name, now, duty.next_after):
             duty.enqueue()
             done.append(duty.name)
+    for duty in EVERY_TICK:
+        if duty():
+            done.append(f"{duty.__module__}.{duty.__name__}")
     for pk in ScheduledSend.objects.filter(send_at__lte=now, enqueued_at__isnull=True).values_list("pk", flat=True):
         if not ScheduledSend.objects.filter(pk=pk, enqueued_at__isnull=True).update(enqueued_at=now):
             continue  # another worker took it
@@ -122,4 +132,6 @@ def next_runs(now: datetime | None = None, limit: int = 20) -> list[NextRun]:
         if wave.opens_at > now:
             runs.append(NextRun(wave.opens_at, f"Ouverture de la vague {wave.survey.slug} · {wave.code}"))
         runs.append(NextRun(wave.closes_at, f"Clôture de la vague {wave.survey.slug} · {wave.code}"))
+    for upcoming in UPCOMING:
+        runs.extend(upcoming(now, limit))
     return sorted(runs, key=lambda r: r.at)[:limit]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -127,6 +128,23 @@ def notices_due(base_url: str = "") -> int:
             transaction.on_commit(lambda pk=pk: _enqueue_notice(pk, base_url))
             queued += 1
     return queued
+
+
+def notices_due_tick() -> int:
+    """The scheduler's duty (every housekeeping round): queue the notices of what was released,
+    so a notice never waits for a visitor (links made absolute with ``SITE_URL``)."""
+    return notices_due(settings.SITE_URL)
+
+
+def upcoming_releases(now: dt.datetime, limit: int) -> list:
+    """The announced releases still to come, for the scheduler's staff page."""
+    from jobs.schedule import NextRun
+
+    from .selectors import released_q
+
+    upcoming = (Publication.objects.exclude(released_q(now)).select_related("collection")
+                .order_by("release_date", "release_time")[:limit])
+    return [NextRun(p.release_moment, f"Parution « {p.title_fr} » — {p.collection.slug}") for p in upcoming]
 
 
 def _enqueue_notice(pk: int, base_url: str) -> None:
