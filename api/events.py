@@ -5,8 +5,9 @@
 * ``wave.closed`` — a wave saved with a closing time already past (closed early in the admin),
   and :func:`waves_closed_announce` (``manage.py webhooks_deliver``) for waves reaching their
   closing time; one delivery per wave and webhook whatever the number of triggers;
-* ``publication.released`` — defined (webhooks may subscribe) but not triggered yet: the
-  publications app does not exist on this branch.
+* ``publication.released`` — :func:`publications_released_announce`, a duty of the scheduler's
+  every tick (`jobs.schedule.EVERY_TICK`): each publication of the last week whose release moment
+  has passed, once per webhook (the delivery key is the publication), with no visitor needed.
 
 Payloads carry ids; the answers are added only for webhooks with the microdata scope.
 """
@@ -79,8 +80,32 @@ def waves_closed_announce(now=None) -> list[Wave]:
     return [w for w in waves if wave_closed(w)]
 
 
+def publications_released_announce(now=None) -> int:
+    """``publication.released`` for the publications released in the last week, of surveys with an
+    active webhook; returns the deliveries created (already announced ones create none)."""
+    from publications.selectors import publications_released
+
+    now = now or timezone.now()
+    surveys = {survey_id for survey_id, events in Webhook.objects.filter(active=True).values_list("survey_id", "events")
+               if Event.PUBLICATION_RELEASED in events}  # (JSON containment is not portable to SQLite)
+    if not surveys:
+        return 0
+    recent = publications_released(now).filter(survey_id__in=surveys,
+                                               release_date__gte=(now - ANNOUNCE_WINDOW).date())
+    created = 0
+    for pub in recent:
+        created += len(event_emit(pub.survey_id, Event.PUBLICATION_RELEASED, str(pub.pk), {
+            "publication": pub.slug, "collection": pub.collection.slug,
+            "released_at": pub.release_moment.isoformat(), "url": pub.get_absolute_url()}))
+    return created
+
+
 def connect() -> None:
     from surveys.services.responses import response_completed as completed_signal
 
     completed_signal.connect(response_completed, dispatch_uid="api.events.response_completed")
     post_save.connect(_wave_saved, sender=Wave, dispatch_uid="api.events.wave_saved")
+    from jobs import schedule
+
+    if publications_released_announce not in schedule.EVERY_TICK:
+        schedule.EVERY_TICK.append(publications_released_announce)

@@ -207,3 +207,24 @@ def test_only_https_and_designers_of_the_survey_register_webhooks(survey, other_
             webhook_create(owner, survey, internal, ["wave.closed"])
     hook, secret = webhook_create(owner, survey, "https://example.org/hook", ["publication.released"])
     assert Webhook.objects.get(pk=hook.pk).secret == secret
+
+
+def test_a_publication_released_is_announced_once_by_the_scheduler(survey, owner, receiver,
+                                                                   django_capture_on_commit_callbacks):
+    from jobs.schedule import schedule_tick
+    from publications.models import Collection
+    from tests.publications.conftest import make_publication
+
+    receiver.start()
+    hook, _secret = webhook_create(owner, survey, receiver.url, ["publication.released"])
+    collection = Collection.objects.create(slug="chiffres", name_fr="Chiffres", name_en="Figures")
+    coming = make_publication(survey, collection, "a-venir", 5)
+    out = make_publication(survey, collection, "parue", -1)
+    for _ in range(2):  # two ticks: still one delivery
+        with django_capture_on_commit_callbacks(execute=True):
+            schedule_tick()
+    tasks_drain()
+    assert Delivery.objects.filter(webhook=hook).count() == 1
+    payload = json.loads(receiver.received[0][1])
+    assert payload["event"] == "publication.released" and payload["data"]["publication"] == out.slug
+    assert coming.slug not in receiver.received[0][1].decode() and len(receiver.received) == 1
