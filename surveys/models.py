@@ -461,8 +461,9 @@ class Response(models.Model):
     is_demo = models.BooleanField(default=False)
     # open links only: a keyed hash of address + browser (never the raw values), and the flag set when
     # another complete response of the wave came from the same browser within a day
-    browser_hash = models.CharField(max_length=64, blank=True, editable=False)
-    likely_duplicate = models.BooleanField(_("doublon probable"), default=False, editable=False)
+    # (database defaults too: the bulk loaders write responses by COPY without naming these columns)
+    browser_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    likely_duplicate = models.BooleanField(_("doublon probable"), default=False, db_default=False, editable=False)
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
