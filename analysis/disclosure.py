@@ -43,7 +43,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .indicators import group_codes  # the same cell numbering as the indicators
+from .cells import as_list, group_codes  # the same cell numbering as the indicators
 
 __all__ = ["MEASURES", "suppress", "suppress_many", "cell_mask", "secondary_mask"]
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .indicators import Z, _wilson
+from .intervals import Z, wilson
 
 __all__ = ["compare", "holm"]
 
@@ -75,8 +75,8 @@ def _satisfied(va, vb, ma, mb):
         z = diff / se0
     p = _degenerate(se0, diff, _two_sided_normal(z))
     # Newcombe hybrid score for diff = p_b − p_a
-    la, ua = _wilson(pa, ma)
-    lb, ub = _wilson(pb, mb)
+    la, ua = wilson(pa, ma)
+    lb, ub = wilson(pb, mb)
     low = diff - np.sqrt((pb - lb) ** 2 + (ua - pa) ** 2)
     high = diff + np.sqrt((ub - pb) ** 2 + (pa - la) ** 2)
     return 100 * diff, 100 * low, 100 * high, z, p
