@@ -31,7 +31,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .weighting import WeightingError, combination_cells, prepared_margins, target_shares
+from .weighting import WeightingError, check_inputs, combination_cells, prepared_margins, \
+    target_shares
 
 __all__ = ["METHODS", "CalibrationResult", "TrimResult", "calibrate", "trim", "margin_gaps"]
 
@@ -270,10 +271,7 @@ def calibrate(
     Newton steps (the message names the worst margin and its gap; ``exc.result`` holds the last
     iterate). ``tol`` is on the largest relative margin error.
     """
-    if not margins:
-        raise WeightingError("no margins given")
-    if len(df) == 0:
-        raise WeightingError("no respondent to weight")
+    check_inputs(df, margins)
     distance = _distance(method, bounds)
     d = _design_weights(design_weights, len(df))
     prepared = _calibration_margins(df, margins)

@@ -25,7 +25,7 @@ import pandas as pd
 from .cells import number_observed
 
 __all__ = ["WeightingError", "RakeResult", "poststratify", "rake", "margins_of", "target_shares",
-           "category_codes", "prepared_margins", "combination_cells"]
+           "category_codes", "check_inputs", "prepared_margins", "combination_cells"]
 
 
 class WeightingError(ValueError):
@@ -117,6 +117,14 @@ def poststratify(df: pd.DataFrame, var: str, targets: Mapping) -> pd.Series:
     return pd.Series(_normalise(factor[codes]), index=df.index, name="weight")
 
 
+def check_inputs(df: pd.DataFrame, margins: Mapping[str, Mapping]) -> None:
+    """Something to weight and something to weight it to, or :class:`WeightingError`."""
+    if not margins:
+        raise WeightingError("no margins given")
+    if len(df) == 0:
+        raise WeightingError("no respondent to weight")
+
+
 def prepared_margins(df: pd.DataFrame, margins: Mapping[str, Mapping]) -> list[tuple]:
     """Per variable: (name, row → target index, target shares in that order), all validated."""
     prepared = []
@@ -200,10 +208,7 @@ def rake(
     after ``max_iter`` cycles, raises :class:`WeightingError` (with ``.result``) unless
     ``raise_on_failure=False``, in which case the result says ``converged=False``.
     """
-    if not margins:
-        raise WeightingError("no margins given")
-    if len(df) == 0:
-        raise WeightingError("no respondent to weight")
+    check_inputs(df, margins)
     prepared = prepared_margins(df, margins)
     base = _base_weights(base_weights, len(df))
     cell, cell_codes, cell_base = combination_cells(
