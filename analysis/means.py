@@ -1,4 +1,4 @@
-"""Mean score of a question per cell, with its t interval (methodology: "Note moyenne").
+"""Mean score of a question per cell, with its t interval (methodology.md, "Mean score").
 
 Pure numpy/pandas, no Django import. ȳ = Σwy / W; the variance is linearised,
 v = n/(n−1) · Σ w²(y − ȳ)² / W² (= s²/n unweighted), and CI = ȳ ± t(0.975, n−1)·√v.

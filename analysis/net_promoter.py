@@ -1,4 +1,4 @@
-"""Net Promoter Score per cell (methodology: "NPS").
+"""Net Promoter Score per cell (methodology.md, "Net Promoter Score").
 
 Pure numpy/pandas, no Django import. On the 0–10 recommendation scale, promoters answer 9–10
 and detractors 0–6: NPS = 100 · (p_P − p_D). Its interval is the adjusted Wald of Rocks (2016)

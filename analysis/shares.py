@@ -1,7 +1,7 @@
 """Shares per cell: % satisfied (top-2-box) and the distribution of the answer codes.
 
 Pure numpy/pandas, no Django import. % satisfied = 100 · Σw·[y ≥ threshold] / W with the
-Wilson interval on n_eff (methodology: "Part de satisfaits"); the distribution gives every
+Wilson interval on n_eff (methodology.md, "% satisfied"); the distribution gives every
 code's weighted share of the cell's answers (stacked bars).
 """
 
