@@ -1,6 +1,7 @@
 """Statistical confidentiality of published tables (loi 51-711, statistical secrecy).
 
-Pure pandas/numpy, no Django import.
+Pure pandas/numpy, no Django import. Cells are numbered by :func:`analysis.cells.group_codes`,
+as for the indicators, so a cell is the same thing in a figure and in its mask.
 
 **Primary suppression.** A figure is published only if it rests on at least ``min_cell``
 unweighted answers (5 is published, 4 is not); checked per indicator (per table row), since
