@@ -31,7 +31,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .weighting import WeightingError, _codes, _target_shares
+from .weighting import WeightingError, check_inputs, combination_cells, prepared_margins, \
+    target_shares
 
 __all__ = ["METHODS", "CalibrationResult", "TrimResult", "calibrate", "trim", "margin_gaps"]
 
@@ -56,43 +57,28 @@ class TrimResult:
     trimmed: int  # weights set to a bound
 
 
-def _distance(method: str, bounds: tuple[float, float] | None):
-    """(F, F', Ψ) for a method and its bounds on g; Ψ' = F is the dual objective's integrand."""
-    if method not in METHODS:
-        raise WeightingError(f"unknown calibration method {method!r} (one of {', '.join(METHODS)})")
-    if bounds is not None:
-        lo, hi = (float(b) for b in bounds)
-        if not (np.isfinite(lo) and np.isfinite(hi)) or not 0 <= lo < 1 < hi:
-            raise WeightingError(f"bounds must satisfy 0 ≤ L < 1 < U, got L={lo:g}, U={hi:g}")
-    if method == "logit":
-        if bounds is None:
-            raise WeightingError("the logit method needs bounds L < 1 < U")
-        a = (hi - lo) / ((1 - lo) * (hi - 1))
+def _logit(lo: float, hi: float):
+    """(F, F', Ψ) of the logit distance, L < g < U."""
+    a = (hi - lo) / ((1 - lo) * (hi - 1))
+    shift = np.log((1 - lo) / (hi - 1))
 
-        shift = np.log((1 - lo) / (hi - 1))
+    def share(u):  # p = 1 / (1 + e^{−(Au + ln((1−L)/(U−1)))}), so F = L + (U − L)·p
+        return 0.5 * (1 + np.tanh((a * u + shift) / 2))
 
-        def share(u):  # p = 1 / (1 + e^{−(Au + ln((1−L)/(U−1)))}), so F = L + (U − L)·p
-            return 0.5 * (1 + np.tanh((a * u + shift) / 2))
+    def f(u):
+        return lo + (hi - lo) * share(u)
 
-        def f(u):
-            return lo + (hi - lo) * share(u)
+    def fprime(u):
+        p = share(u)
+        return a * (hi - lo) * p * (1 - p)
 
-        def fprime(u):
-            p = share(u)
-            return a * (hi - lo) * p * (1 - p)
+    def psi(u):  # ∫ F = L·u + (U−L)/A · ln((U−1) + (1−L)e^{Au})
+        return lo * u + (hi - lo) / a * np.logaddexp(np.log(hi - 1), np.log(1 - lo) + a * u)
+    return f, fprime, psi
 
-        def psi(u):  # ∫ F = L·u + (U−L)/A · ln((U−1) + (1−L)e^{Au})
-            return lo * u + (hi - lo) / a * np.logaddexp(np.log(hi - 1), np.log(1 - lo) + a * u)
-        return f, fprime, psi
-    if method == "linear":
-        base, base_prime = (lambda u: 1 + u), (lambda u: np.ones_like(u))
-        base_psi, inverse = (lambda u: u + u * u / 2), (lambda g: g - 1)
-    else:
-        base = base_prime = (lambda u: np.exp(np.clip(u, -700, 700)))
-        base_psi, inverse = (lambda u: np.exp(np.clip(u, -700, 700)) - 1), np.log
-    if bounds is None:
-        return base, base_prime, base_psi
-    # Truncated: F clipped to [L, U]; Ψ continues linearly beyond the kinks (convex, C¹).
+
+def _truncated(base, base_prime, base_psi, inverse, lo: float, hi: float):
+    """F clipped to [L, U]; Ψ continues linearly beyond the kinks (convex, C¹)."""
     u_lo = inverse(lo) if lo > 0 else -np.inf
     u_hi = inverse(hi)
 
@@ -108,23 +94,27 @@ def _distance(method: str, bounds: tuple[float, float] | None):
     return f, fprime, psi
 
 
-def _cells(df: pd.DataFrame, prepared: list, d: np.ndarray):
-    """Observed category combinations: row → cell, each variable's code per cell, Σ d per cell."""
-    sizes = [p[2].size for p in prepared]
-    combined = np.zeros(len(df), dtype=np.int64)
-    for (_, codes, *_), k in zip(prepared, sizes):
-        combined = combined * k + codes
-    if float(np.prod(sizes, dtype=np.float64)) <= 1 << 22:
-        counts = np.bincount(combined, minlength=int(np.prod(sizes)))
-        observed = np.flatnonzero(counts)
-        lookup = np.zeros(counts.size, dtype=np.int64)
-        lookup[observed] = np.arange(observed.size)
-        cell = lookup[combined]
+def _distance(method: str, bounds: tuple[float, float] | None):
+    """(F, F', Ψ) for a method and its bounds on g; Ψ' = F is the dual objective's integrand."""
+    if method not in METHODS:
+        raise WeightingError(f"unknown calibration method {method!r} (one of {', '.join(METHODS)})")
+    if bounds is not None:
+        lo, hi = (float(b) for b in bounds)
+        if not (np.isfinite(lo) and np.isfinite(hi)) or not 0 <= lo < 1 < hi:
+            raise WeightingError(f"bounds must satisfy 0 ≤ L < 1 < U, got L={lo:g}, U={hi:g}")
+    if method == "logit":
+        if bounds is None:
+            raise WeightingError("the logit method needs bounds L < 1 < U")
+        return _logit(lo, hi)
+    if method == "linear":
+        base, base_prime = (lambda u: 1 + u), (lambda u: np.ones_like(u))
+        base_psi, inverse = (lambda u: u + u * u / 2), (lambda g: g - 1)
     else:
-        observed, cell = np.unique(combined, return_inverse=True)
-        cell = cell.reshape(-1)
-    cell_codes = np.unravel_index(observed, sizes)
-    return cell, cell_codes, np.bincount(cell, weights=d, minlength=observed.size)
+        base = base_prime = (lambda u: np.exp(np.clip(u, -700, 700)))
+        base_psi, inverse = (lambda u: np.exp(np.clip(u, -700, 700)) - 1), np.log
+    if bounds is None:
+        return base, base_prime, base_psi
+    return _truncated(base, base_prime, base_psi, inverse, lo, hi)
 
 
 def _feasible(x: np.ndarray, cell_d: np.ndarray, big_x: np.ndarray, bounds) -> bool:
@@ -145,7 +135,7 @@ def margin_gaps(df: pd.DataFrame, margins: Mapping[str, Mapping], weights) -> pd
     total = w.sum()
     rows = []
     for var, targets in margins.items():
-        shares = _target_shares(var, targets)
+        shares = target_shares(var, targets)
         achieved = pd.Series(w, index=df.index).groupby(df[var], observed=True).sum()
         for cat, t in shares.items():
             a = float(achieved.get(cat, 0.0)) / total if total > 0 else 0.0
@@ -169,6 +159,100 @@ def _worst(prepared: list, cell_codes, cw: np.ndarray, total: float) -> tuple[fl
     return worst, text
 
 
+def _design_weights(design_weights, n_rows: int) -> np.ndarray:
+    if design_weights is None:
+        return np.ones(n_rows, dtype=np.float64)
+    d = np.asarray(design_weights, dtype=np.float64)
+    if d.shape != (n_rows,) or not np.isfinite(d).all() or (d <= 0).any():
+        raise WeightingError("design weights must be finite, positive, one per row")
+    return d
+
+
+def _calibration_margins(df: pd.DataFrame, margins: Mapping[str, Mapping]) -> list[tuple]:
+    """Per variable (name, codes, target shares, categories); a 0 target with respondents raises."""
+    prepared = []
+    for var, codes, target in prepared_margins(df, margins):
+        cats = list(margins[var])
+        present = np.bincount(codes, minlength=target.size) > 0
+        zero = np.flatnonzero((target == 0) & present)
+        if zero.size:
+            raise WeightingError(
+                f"target category {cats[zero[0]]!r} of variable {var!r} has a target of 0 but "
+                "has respondents: calibration cannot give them no weight; drop the category")
+        prepared.append((var, codes, target, cats))
+    return prepared
+
+
+def _check_bounds(prepared: list, cell_codes, cell_d: np.ndarray, total: float, bounds) -> None:
+    """Necessary condition: each category's weighted total lies within [L, U] × Σ d."""
+    lo, hi = float(bounds[0]), float(bounds[1])
+    for (var, _, target, cats), cc in zip(prepared, cell_codes):
+        dsum = np.bincount(cc, weights=cell_d, minlength=target.size)
+        need = target * total / dsum
+        for k in np.flatnonzero((need > hi * (1 + 1e-12)) | (need < lo * (1 - 1e-12))):
+            raise WeightingError(
+                f"bounds [{lo:g}, {hi:g}] cannot reach margin {var}={cats[k]!r}: it needs an "
+                f"average ratio g = {need[k]:.4g} (target share {target[k]:.4g}, sample share "
+                f"{dsum[k] / total:.4g}); widen the bounds")
+
+
+def _design_matrix(prepared: list, cell_codes, total: float) -> tuple[np.ndarray, np.ndarray]:
+    """x (cells × categories) and the target totals X.
+
+    Every category of the first variable, all but the last of the others (their totals are
+    implied by the first variable's), so the Jacobian is invertible. Categories nobody is in
+    (allowed when their target is 0) give no column.
+    """
+    blocks, totals = [], []
+    for i, ((_, _, target, _), cc) in enumerate(zip(prepared, cell_codes)):
+        keep = np.flatnonzero(np.bincount(cc, minlength=target.size) > 0)
+        keep = keep if i == 0 else keep[:-1]
+        blocks.append(np.eye(target.size)[cc][:, keep])
+        totals.append(target[keep] * total)
+    return np.hstack(blocks), np.concatenate(totals)
+
+
+def _newton(x: np.ndarray, big_x: np.ndarray, cell_d: np.ndarray, distance, worst,
+            total: float, tol: float, max_iter: int) -> tuple[np.ndarray, float, str, int]:
+    """Solve φ(λ) = 0 on the cells: (g per cell, max relative error, worst margin, steps).
+
+    ``worst(cell weights)`` gives the largest relative margin error and the sentence naming it.
+    """
+    f, fprime, psi = distance
+    lam = np.zeros(x.shape[1])
+
+    def dual(lam_: np.ndarray) -> float:  # convex; its gradient is −(X − Σ d F(x'λ) x)
+        return float(cell_d @ psi(x @ lam_) - lam_ @ big_x)
+
+    g = f(x @ lam)
+    error, text = worst(cell_d * g)
+    iterations = 0
+    ridge = 1e-15 * total  # keeps the Jacobian invertible when every cell is at a bound
+    while error > tol and iterations < max_iter:
+        iterations += 1
+        u = x @ lam
+        residual = big_x - x.T @ (cell_d * f(u))
+        jac = (x * (cell_d * fprime(u))[:, None]).T @ x
+        step = np.linalg.solve(jac + ridge * np.eye(lam.size), residual)
+        # The full Newton step when it brings the margins closer; else damped: halve it until
+        # the dual objective decreases enough (Armijo). A plain Newton step may jump over the
+        # kinks of a truncated distance and cycle.
+        g_new = f(x @ (lam + step))
+        new_error, new_text = worst(cell_d * g_new) if np.isfinite(g_new).all() else (np.inf, text)
+        if new_error < error:
+            lam, g, error, text = lam + step, g_new, new_error, new_text
+            continue
+        current, slope, t = dual(lam), -float(residual @ step), 0.5
+        while t > 1e-12 and not dual(lam + t * step) <= current + 1e-4 * t * slope:
+            t /= 2
+        lam = lam + t * step
+        g = f(x @ lam)
+        if not np.isfinite(g).all():
+            break
+        error, text = worst(cell_d * g)
+    return g, error, text, iterations
+
+
 def calibrate(
     df: pd.DataFrame,
     margins: Mapping[str, Mapping],
@@ -187,87 +271,19 @@ def calibrate(
     Newton steps (the message names the worst margin and its gap; ``exc.result`` holds the last
     iterate). ``tol`` is on the largest relative margin error.
     """
-    if not margins:
-        raise WeightingError("no margins given")
-    if len(df) == 0:
-        raise WeightingError("no respondent to weight")
-    f, fprime, psi = _distance(method, bounds)
-    if design_weights is None:
-        d = np.ones(len(df), dtype=np.float64)
-    else:
-        d = np.asarray(design_weights, dtype=np.float64)
-        if d.shape != (len(df),) or not np.isfinite(d).all() or (d <= 0).any():
-            raise WeightingError("design weights must be finite, positive, one per row")
-    prepared = []
-    for var, targets in margins.items():
-        shares = _target_shares(var, targets)
-        codes, target = _codes(df, var, shares)
-        cats = list(shares)
-        present = np.bincount(codes, minlength=target.size) > 0
-        zero = np.flatnonzero((target == 0) & present)
-        if zero.size:
-            raise WeightingError(
-                f"target category {cats[zero[0]]!r} of variable {var!r} has a target of 0 but "
-                "has respondents: calibration cannot give them no weight; drop the category")
-        prepared.append((var, codes, target, cats))
+    check_inputs(df, margins)
+    distance = _distance(method, bounds)
+    d = _design_weights(design_weights, len(df))
+    prepared = _calibration_margins(df, margins)
     total = float(d.sum())
-    cell, cell_codes, cell_d = _cells(df, prepared, d)
-
-    # Necessary condition for bounds: each category's weighted total lies within [L, U] × Σ d.
+    cell, cell_codes, cell_d = combination_cells(
+        [p[1] for p in prepared], [p[2].size for p in prepared], d)
     if bounds is not None:
-        lo, hi = float(bounds[0]), float(bounds[1])
-        for (var, _, target, cats), cc in zip(prepared, cell_codes):
-            dsum = np.bincount(cc, weights=cell_d, minlength=target.size)
-            need = target * total / dsum
-            for k in np.flatnonzero((need > hi * (1 + 1e-12)) | (need < lo * (1 - 1e-12))):
-                raise WeightingError(
-                    f"bounds [{lo:g}, {hi:g}] cannot reach margin {var}={cats[k]!r}: it needs an "
-                    f"average ratio g = {need[k]:.4g} (target share {target[k]:.4g}, sample share "
-                    f"{dsum[k] / total:.4g}); widen the bounds")
-
-    # Design matrix on cells: every category of the first variable, all but the last of the
-    # others (their totals are implied by the first variable's), so the Jacobian is invertible.
-    # Categories nobody is in (allowed when their target is 0) give no column.
-    blocks, totals = [], []
-    for i, ((_, _, target, _), cc) in enumerate(zip(prepared, cell_codes)):
-        keep = np.flatnonzero(np.bincount(cc, minlength=target.size) > 0)
-        keep = keep if i == 0 else keep[:-1]
-        blocks.append(np.eye(target.size)[cc][:, keep])
-        totals.append(target[keep] * total)
-    x = np.hstack(blocks)
-    big_x = np.concatenate(totals)
-    lam = np.zeros(x.shape[1])
-
-    def dual(lam_: np.ndarray) -> float:  # convex; its gradient is −(X − Σ d F(x'λ) x)
-        return float(cell_d @ psi(x @ lam_) - lam_ @ big_x)
-
-    g = f(x @ lam)
-    error, text = _worst(prepared, cell_codes, cell_d * g, total)
-    iterations = 0
-    ridge = 1e-15 * total  # keeps the Jacobian invertible when every cell is at a bound
-    while error > tol and iterations < max_iter:
-        iterations += 1
-        u = x @ lam
-        residual = big_x - x.T @ (cell_d * f(u))
-        jac = (x * (cell_d * fprime(u))[:, None]).T @ x
-        step = np.linalg.solve(jac + ridge * np.eye(lam.size), residual)
-        # The full Newton step when it brings the margins closer; else damped: halve it until
-        # the dual objective decreases enough (Armijo). A plain Newton step may jump over the
-        # kinks of a truncated distance and cycle.
-        g_new = f(x @ (lam + step))
-        new_error, new_text = _worst(prepared, cell_codes, cell_d * g_new, total) \
-            if np.isfinite(g_new).all() else (np.inf, text)
-        if new_error < error:
-            lam, g, error, text = lam + step, g_new, new_error, new_text
-            continue
-        current, slope, t = dual(lam), -float(residual @ step), 0.5
-        while t > 1e-12 and not dual(lam + t * step) <= current + 1e-4 * t * slope:
-            t /= 2
-        lam = lam + t * step
-        g = f(x @ lam)
-        if not np.isfinite(g).all():
-            break
-        error, text = _worst(prepared, cell_codes, cell_d * g, total)
+        _check_bounds(prepared, cell_codes, cell_d, total, bounds)
+    x, big_x = _design_matrix(prepared, cell_codes, total)
+    g, error, text, iterations = _newton(
+        x, big_x, cell_d, distance, lambda cw: _worst(prepared, cell_codes, cw, total),
+        total, tol, max_iter)
     converged = bool(np.isfinite(g).all() and error <= tol)
     g_rows = pd.Series(g[cell], index=df.index, name="g")
     result = CalibrationResult(pd.Series(d * g[cell], index=df.index, name="weight"), g_rows,

@@ -28,7 +28,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from surveys.forms import DONT_KNOW
-from surveys.models import Answer, Channel, Question, QuestionType, ResponseStatus, Survey, UserCategory, Wave
+from surveys.models import (
+    SCORED_TYPES, Answer, Channel, Question, QuestionType, ResponseStatus, Survey, UserCategory, Wave,
+)
 from surveys.services.xlsform_columns import DONT_KNOW_LABEL, SCORE_LABELS
 
 from .disclosure import suppress
@@ -141,7 +143,7 @@ def _question_variables(q: Question, rows: list) -> list[Variable]:
     text = _labelled(q, "text")
     choices = list(q.choices.all())
     dk = [Category(DONT_KNOW, dict(DONT_KNOW_LABEL), missing=True)] if q.allow_dont_know else []
-    if q.type in (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS, QuestionType.SINGLE):
+    if q.type in SCORED_TYPES or q.type == QuestionType.SINGLE:
         cats = _scores(q.type) if q.type != QuestionType.SINGLE else [Category(c.code, _labelled(c)) for c in choices]
         var = Variable(q.code, text, text, categories=cats + dk)
         _count(var, ((_code_of(q.type, v, t, d), w) for w, v, t, _c, d in rows))

@@ -1,6 +1,7 @@
 """Statistical confidentiality of published tables (loi 51-711, statistical secrecy).
 
-Pure pandas/numpy, no Django import.
+Pure pandas/numpy, no Django import. Cells are numbered by :func:`analysis.cells.group_codes`,
+as for the indicators, so a cell is the same thing in a figure and in its mask.
 
 **Primary suppression.** A figure is published only if it rests on at least ``min_cell``
 unweighted answers (5 is published, 4 is not); checked per indicator (per table row), since
@@ -43,21 +44,13 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .indicators import group_codes  # the same cell numbering as the indicators
+from .cells import as_list, group_codes  # the same cell numbering as the indicators
 
 __all__ = ["MEASURES", "suppress", "suppress_many", "cell_mask", "secondary_mask"]
 
 #: columns replaced by NaN/<NA> in a suppressed row (plus any passed as ``measures``)
 MEASURES = ("n", "n_eff", "value", "ci_low", "ci_high", "se", "p_promoters", "p_detractors",
             "share", "n_cell", "var")
-
-
-def _as_list(cols) -> list[str]:
-    if cols is None:
-        return []
-    if isinstance(cols, str):
-        return [cols]
-    return list(cols)
 
 
 def secondary_mask(
@@ -111,6 +104,43 @@ def _codes(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
     return group_codes(frame, cols, dropna=False).codes
 
 
+def _slices(keys: pd.DataFrame, rows_k: list[str], cols_k: list[str], slice_k: list[str]):
+    """Each independent sub-table: its cells (indices into ``keys``), their row and column."""
+    slice_codes = _codes(keys, slice_k)
+    row_codes = _codes(keys, rows_k)
+    col_codes = _codes(keys, cols_k)
+    for s in np.unique(slice_codes):
+        idx = np.flatnonzero(slice_codes == s)
+        r = np.unique(row_codes[idx], return_inverse=True)[1]
+        c = np.unique(col_codes[idx], return_inverse=True)[1]
+        yield idx, r, c
+
+
+def _complement_reason(keys: pd.DataFrame, i: int, rows_k: list[str], cols_k: list[str]) -> str:
+    parts = [_describe(names, keys.loc[i, names]) for names in (rows_k, cols_k) if names]
+    return f"secondary: complementary cell ({' / '.join(parts)}) protecting a hidden cell"
+
+
+def _lone_margins(keys: pd.DataFrame, idx: np.ndarray, r: np.ndarray, c: np.ndarray,
+                  hidden: np.ndarray, rows_k: list[str], cols_k: list[str],
+                  slice_k: list[str]) -> list[tuple]:
+    """Margins of single-cell lines whose cell is hidden: such a margin *is* the cell.
+
+    A row margin exists only if there are columns, and vice versa.
+    """
+    slice_key = tuple(keys.loc[idx[0], slice_k]) if slice_k else ()
+    out = []
+    for lines, kind, names, other in ((r, "row", rows_k, cols_k), (c, "column", cols_k, rows_k)):
+        if not names or not other:
+            continue
+        size = np.bincount(lines)
+        for j in np.flatnonzero(size == 1):
+            i = idx[np.flatnonzero(lines == j)[0]]
+            if hidden[i]:
+                out.append((slice_key, kind, tuple(keys.loc[i, names])))
+    return out
+
+
 def _cell_mask(
     frame: pd.DataFrame,
     n: np.ndarray,
@@ -118,13 +148,10 @@ def _cell_mask(
     rows_k: list[str],
     cols_k: list[str],
     slice_k: list[str],
-) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, list]:
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, list]:
     """Cell id of each row, and per cell: keys, hidden, primary, reason; margins to hide."""
-    key_cols = slice_k + rows_k + cols_k
-    groups = group_codes(frame, key_cols, dropna=False)
-    cell = groups.codes
-    keys = groups.keys
-    G = groups.ngroups
+    groups = group_codes(frame, slice_k + rows_k + cols_k, dropna=False)
+    cell, keys, G = groups.codes, groups.keys, groups.ngroups
     cell_n = np.zeros(G)
     np.maximum.at(cell_n, cell, n)  # a cell's size for ties: its largest indicator n
     primary = np.bincount(cell, weights=primary_row, minlength=G) > 0
@@ -132,35 +159,15 @@ def _cell_mask(
     reason = np.full(G, "", dtype=object)
     margins: list[tuple] = []
     if (rows_k or cols_k) and G:
-        slice_codes = _codes(keys, slice_k)
-        row_codes = _codes(keys, rows_k)
-        col_codes = _codes(keys, cols_k)
-        for s in np.unique(slice_codes):
-            idx = np.flatnonzero(slice_codes == s)
-            r = np.unique(row_codes[idx], return_inverse=True)[1]
-            c = np.unique(col_codes[idx], return_inverse=True)[1]
+        for idx, r, c in _slices(keys, rows_k, cols_k, slice_k):
             before = hidden[idx]
             if not before.any():
                 continue
             after = secondary_mask(r, c, cell_n[idx], before)
             hidden[idx] = after
             for i in idx[after & ~before]:
-                parts = [_describe(names, keys.loc[i, names]) for names in (rows_k, cols_k)
-                         if names]
-                reason[i] = (f"secondary: complementary cell ({' / '.join(parts)}) "
-                             "protecting a hidden cell")
-            # a row margin exists only if there are columns, and vice versa; a line with a
-            # single cell has a margin equal to that cell
-            slice_key = tuple(keys.loc[idx[0], slice_k]) if slice_k else ()
-            for lines, kind, names, other in ((r, "row", rows_k, cols_k),
-                                              (c, "column", cols_k, rows_k)):
-                if not names or not other:
-                    continue
-                size = np.bincount(lines)
-                for j in np.flatnonzero(size == 1):
-                    i = idx[np.flatnonzero(lines == j)[0]]
-                    if hidden[i]:
-                        margins.append((slice_key, kind, tuple(keys.loc[i, names])))
+                reason[i] = _complement_reason(keys, i, rows_k, cols_k)
+            margins += _lone_margins(keys, idx, r, c, hidden, rows_k, cols_k, slice_k)
     return cell, keys, hidden, primary, reason, margins
 
 
@@ -178,7 +185,7 @@ def cell_mask(
     row per cell key with ``hidden`` (bool), ``primary`` (bool: some indicator of the cell has
     n < min_cell) and ``reason`` (for secondary cells), plus ``attrs["margins_to_hide"]``.
     """
-    rows_k, cols_k, slice_k = _as_list(by_rows), _as_list(by_cols), _as_list(slice_by)
+    rows_k, cols_k, slice_k = as_list(by_rows), as_list(by_cols), as_list(slice_by)
     n = _n_values(cells, n_col)
     primary_row = _primary(n, min_cell)
     _, keys, hidden, primary, reason, margins = _cell_mask(
@@ -202,6 +209,67 @@ def _primary(n: np.ndarray, min_cell: int) -> np.ndarray:
     return ~(n >= min_cell)  # a missing n counts as 0
 
 
+def _check_columns(tables: Mapping[str, pd.DataFrame], needed: list[str]) -> None:
+    for name, t in tables.items():
+        missing = [c for c in needed if c not in t.columns]
+        if missing:
+            raise KeyError(f"table {name!r} lacks column(s) {', '.join(map(repr, missing))}")
+
+
+def _row_masks(tables: Mapping[str, pd.DataFrame], n_all: list, primary_all: list,
+               rows_k: list[str], cols_k: list[str], slice_k: list[str]):
+    """Per table, per row: (hidden, its cell's primary flag, secondary reason); the margins.
+
+    One mask for the union of the tables' cells; with no key column each row is its own cell.
+    """
+    names = list(tables)
+    key_cols = slice_k + rows_k + cols_k
+    if not (key_cols and names):
+        return [(p, p, np.full(len(p), "", dtype=object)) for p in primary_all], []
+    frames = [tables[k][key_cols] for k in names]
+    stacked = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    cell, _, hidden_c, primary_c, reason_c, margins = _cell_mask(
+        stacked, np.concatenate(n_all), np.concatenate(primary_all), rows_k, cols_k, slice_k)
+    bounds = np.cumsum([0] + [len(tables[k]) for k in names])
+    masks = []
+    for j, own_primary in enumerate(primary_all):
+        cid = cell[bounds[j]:bounds[j + 1]]
+        masks.append((hidden_c[cid] | own_primary, primary_c[cid], reason_c[cid]))
+    return masks, margins
+
+
+def _reasons(own_primary: np.ndarray, cell_primary: np.ndarray, hidden: np.ndarray,
+             sec_reason: np.ndarray, min_cell: int) -> np.ndarray:
+    return np.where(
+        own_primary,
+        f"primary: n < {min_cell}",
+        np.where(cell_primary,
+                 f"secondary: another indicator of this cell has n < {min_cell}",
+                 np.where(hidden, sec_reason, "")),
+    )
+
+
+def _masked(table: pd.DataFrame, hidden: np.ndarray, reason: np.ndarray,
+            measures: Sequence[str], margins: list) -> pd.DataFrame:
+    """A copy of ``table`` with the hidden rows' measures blanked and the suppression columns."""
+    t = table.copy()
+    for col in list(MEASURES) + list(measures):
+        if col not in t.columns:
+            continue
+        if pd.api.types.is_integer_dtype(t[col].dtype):  # counts: nullable, stay integers
+            t[col] = t[col].astype("Int64")
+        elif not pd.api.types.is_float_dtype(t[col].dtype):
+            t[col] = t[col].astype("float64")
+        if hidden.any():
+            t[col] = t[col].mask(hidden)
+    if "low_precision" in t.columns:
+        t["low_precision"] = t["low_precision"].astype(bool) & ~hidden
+    t["suppressed"] = hidden
+    t["suppression_reason"] = pd.array(reason.astype(str), dtype="str")
+    t.attrs["margins_to_hide"] = list(margins)
+    return t
+
+
 def suppress_many(
     tables: Mapping[str, pd.DataFrame],
     min_cell: int = 5,
@@ -221,58 +289,16 @@ def suppress_many(
     ``low_precision`` set to False where suppressed. ``min_cell=0`` disables suppression.
     With no key columns each row is its own cell (primary suppression only).
     """
-    rows_k, cols_k, slice_k = _as_list(by_rows), _as_list(by_cols), _as_list(slice_by)
-    key_cols = slice_k + rows_k + cols_k
-    names = list(tables)
-    for name in names:
-        missing = [c for c in key_cols + [n_col] if c not in tables[name].columns]
-        if missing:
-            raise KeyError(f"table {name!r} lacks column(s) {', '.join(map(repr, missing))}")
-    n_all = [_n_values(tables[k], n_col) for k in names]
+    rows_k, cols_k, slice_k = as_list(by_rows), as_list(by_cols), as_list(slice_by)
+    _check_columns(tables, slice_k + rows_k + cols_k + [n_col])
+    n_all = [_n_values(t, n_col) for t in tables.values()]
     primary_all = [_primary(n, min_cell) for n in n_all]
-    margins: list = []
-    if key_cols and names:
-        frames = [tables[k][key_cols] for k in names]
-        stacked = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        cell, _, hidden_c, primary_c, reason_c, margins = _cell_mask(
-            stacked, np.concatenate(n_all), np.concatenate(primary_all), rows_k, cols_k,
-            slice_k)
-        bounds = np.cumsum([0] + [len(tables[k]) for k in names])
+    masks, margins = _row_masks(tables, n_all, primary_all, rows_k, cols_k, slice_k)
     results: dict[str, pd.DataFrame] = {}
-    for j, name in enumerate(names):
-        t = tables[name].copy()
-        own_primary = primary_all[j]
-        if key_cols:
-            cid = cell[bounds[j]:bounds[j + 1]]
-            hidden = hidden_c[cid] | own_primary
-            cell_primary = primary_c[cid]
-            sec_reason = reason_c[cid]
-        else:
-            hidden = own_primary
-            cell_primary = own_primary
-            sec_reason = np.full(len(t), "", dtype=object)
-        reason = np.where(
-            own_primary,
-            f"primary: n < {min_cell}",
-            np.where(cell_primary,
-                     f"secondary: another indicator of this cell has n < {min_cell}",
-                     np.where(hidden, sec_reason, "")),
-        )
-        for col in list(MEASURES) + list(measures):
-            if col not in t.columns:
-                continue
-            if pd.api.types.is_integer_dtype(t[col].dtype):  # counts: nullable, stay integers
-                t[col] = t[col].astype("Int64")
-            elif not pd.api.types.is_float_dtype(t[col].dtype):
-                t[col] = t[col].astype("float64")
-            if hidden.any():
-                t[col] = t[col].mask(hidden)
-        if "low_precision" in t.columns:
-            t["low_precision"] = t["low_precision"].astype(bool) & ~hidden
-        t["suppressed"] = hidden
-        t["suppression_reason"] = pd.array(reason.astype(str), dtype="str")
-        t.attrs["margins_to_hide"] = list(margins)
-        results[name] = t
+    for (name, table), own_primary, (hidden, cell_primary, sec_reason) in zip(
+            tables.items(), primary_all, masks):
+        reason = _reasons(own_primary, cell_primary, hidden, sec_reason, min_cell)
+        results[name] = _masked(table, hidden, reason, measures, margins)
     return results
 
 

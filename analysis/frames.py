@@ -113,7 +113,7 @@ from django.db import connections
 from django.db.models import F
 
 from surveys.models import (
-    Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave,
+    SCORED_TYPES, Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave,
 )
 
 __all__ = ["BASE_COLUMNS", "load", "questions_meta", "question_columns"]
@@ -122,7 +122,7 @@ logger = logging.getLogger(__name__)
 
 BASE_COLUMNS = ["response_id", "wave", "category", "channel", "weight"]
 
-SCORE_TYPES = {QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS}
+SCORE_TYPES = frozenset(SCORED_TYPES)  # the one definition is in surveys.models
 NUMERIC_TYPES = SCORE_TYPES | {QuestionType.NUMBER}
 TEXT_TYPES = {QuestionType.TEXT, QuestionType.SINGLE}  # read from Answer.text
 JSON_TYPES = {QuestionType.MULTIPLE, QuestionType.MATRIX}  # read from Answer.codes

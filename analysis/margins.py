@@ -61,16 +61,8 @@ def _number(raw: str, decimal_comma: bool) -> float:
     return float(text)
 
 
-def margins_parse(
-    data: str | bytes,
-    allowed: Mapping[str, Sequence[str]],
-    answered: Mapping[str, int] | None = None,
-) -> Margins:
-    """Parse and check a margins CSV against the variables ``allowed`` {variable: categories}.
-
-    ``answered`` {variable: number of respondents with an answer}: a variable at 0 is refused.
-    Returns :class:`Margins`; raises :class:`MarginsError` (line, field) on the first problem.
-    """
+def _csv_rows(data: str | bytes) -> tuple[list[list[str]], str]:
+    """The rows of the file (header checked) and its delimiter."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -85,7 +77,58 @@ def margins_parse(
     header = tuple(cell.strip().lower() for cell in rows[0])
     if header != HEADER:
         raise MarginsError(f"the header must be {','.join(HEADER)}, got {','.join(rows[0])}", line=1)
+    return rows, delimiter
 
+
+def _margin_row(row: list[str], number: int, allowed: Mapping[str, Sequence[str]],
+                seen: Mapping[tuple[str, str], int], decimal_comma: bool) -> tuple[str, str, float]:
+    """(variable, category, target) of one data line, checked against ``allowed`` and ``seen``."""
+    if len(row) != 3:
+        raise MarginsError(f"expected 3 fields (variable, category, target), got {len(row)}", line=number)
+    var, cat, raw = (cell.strip() for cell in row)
+    if var not in allowed:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise MarginsError(f"unknown variable {var!r} (known: {known})", line=number, field="variable")
+    if cat not in allowed[var]:
+        known = ", ".join(map(str, allowed[var])) or "none"
+        raise MarginsError(f"unknown category {cat!r} of variable {var!r} (known: {known})",
+                           line=number, field="category")
+    if (var, cat) in seen:
+        raise MarginsError(f"{var}={cat!r} repeats line {seen[var, cat]}", line=number, field="category")
+    try:
+        target = _number(raw, decimal_comma=decimal_comma)
+    except ValueError:
+        raise MarginsError(f"target {raw!r} is not a number", line=number, field="target") from None
+    if not math.isfinite(target) or target < 0:
+        raise MarginsError(f"target must be a non-negative number, got {raw}", line=number, field="target")
+    return var, cat, target
+
+
+def _kind(var: str, cats: Mapping[str, float], last_line: int) -> str:
+    """"shares" (all ≤ 1, summing to 1 ± the tolerance) or "counts" (any positive total)."""
+    total = sum(cats.values())
+    if total <= 0:
+        raise MarginsError(f"the targets of variable {var!r} sum to 0", line=last_line, field="target")
+    if not all(t <= 1 for t in cats.values()):
+        return "counts"
+    if abs(total - 1) > SHARE_TOLERANCE:
+        raise MarginsError(
+            f"the shares of variable {var!r} sum to {total:.6g}, not 1 (± {SHARE_TOLERANCE:g}); "
+            "give shares summing to 1 or counts", line=last_line, field="target")
+    return "shares"
+
+
+def margins_parse(
+    data: str | bytes,
+    allowed: Mapping[str, Sequence[str]],
+    answered: Mapping[str, int] | None = None,
+) -> Margins:
+    """Parse and check a margins CSV against the variables ``allowed`` {variable: categories}.
+
+    ``answered`` {variable: number of respondents with an answer}: a variable at 0 is refused.
+    Returns :class:`Margins`; raises :class:`MarginsError` (line, field) on the first problem.
+    """
+    rows, delimiter = _csv_rows(data)
     targets: dict[str, dict[str, float]] = {}
     seen: dict[tuple[str, str], int] = {}
     lines: dict[str, int] = {}
@@ -93,44 +136,16 @@ def margins_parse(
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # blank line
-        if len(row) != 3:
-            raise MarginsError(f"expected 3 fields (variable, category, target), got {len(row)}", line=number)
-        var, cat, raw = (cell.strip() for cell in row)
-        if var not in allowed:
-            known = ", ".join(sorted(allowed)) or "none"
-            raise MarginsError(f"unknown variable {var!r} (known: {known})", line=number, field="variable")
-        if cat not in allowed[var]:
-            known = ", ".join(map(str, allowed[var])) or "none"
-            raise MarginsError(f"unknown category {cat!r} of variable {var!r} (known: {known})",
-                               line=number, field="category")
-        if (var, cat) in seen:
-            raise MarginsError(f"{var}={cat!r} repeats line {seen[var, cat]}", line=number, field="category")
-        try:
-            target = _number(raw, decimal_comma=delimiter == ";")
-        except ValueError:
-            raise MarginsError(f"target {raw!r} is not a number", line=number, field="target") from None
-        if not math.isfinite(target) or target < 0:
-            raise MarginsError(f"target must be a non-negative number, got {raw}", line=number, field="target")
+        var, cat, target = _margin_row(row, number, allowed, seen, decimal_comma=delimiter == ";")
         seen[var, cat] = number
         lines.setdefault(var, number)
         last_line[var] = number
         targets.setdefault(var, {})[cat] = target
     if not targets:
         raise MarginsError("the file has a header but no margin", line=2)
-
     kinds = {}
     for var, cats in targets.items():
-        total = sum(cats.values())
-        if total <= 0:
-            raise MarginsError(f"the targets of variable {var!r} sum to 0", line=last_line[var], field="target")
-        if all(t <= 1 for t in cats.values()):
-            if abs(total - 1) > SHARE_TOLERANCE:
-                raise MarginsError(
-                    f"the shares of variable {var!r} sum to {total:.6g}, not 1 (± {SHARE_TOLERANCE:g}); "
-                    "give shares summing to 1 or counts", line=last_line[var], field="target")
-            kinds[var] = "shares"
-        else:
-            kinds[var] = "counts"
+        kinds[var] = _kind(var, cats, last_line[var])
         if answered is not None and answered.get(var, 0) == 0:
             raise MarginsError(f"no respondent of this wave answered variable {var!r}", line=lines[var],
                                field="variable")

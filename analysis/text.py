@@ -14,7 +14,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable
 
-__all__ = ["STOP_WORDS", "tokens", "frequent_terms"]
+__all__ = ["STOP_WORDS", "strip_accents", "is_stop_word", "raw_words", "tokens", "frequent_terms"]
 
 _FR = """
 a à afin ai aie aient aies ait alors as au aucun aucune auquel aussi autre autres aux auxquelles
@@ -56,24 +56,35 @@ _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORE
 
 
 @lru_cache(maxsize=200_000)  # called for every word of every verbatim: the vocabulary is small
-def _strip_accents(word: str) -> str:
+def strip_accents(word: str) -> str:
+    """``word`` without its diacritics ("évalué" → "evalue"), to match stop words typed without."""
     return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
 
 
-_STOP_PLAIN = frozenset(_strip_accents(w) for w in STOP_WORDS)
+_STOP_PLAIN = frozenset(strip_accents(w) for w in STOP_WORDS)
+
+
+def is_stop_word(word: str) -> bool:
+    """Whether a lower-case word is a stop word, with or without its accents."""
+    return word in STOP_WORDS or strip_accents(word) in _STOP_PLAIN
+
+
+def raw_words(text: str) -> Iterable[str]:
+    """The words of ``text`` as typed, masked personal data ("[courriel masqué]") left out."""
+    for match in _WORD.finditer(_MARKER.sub(" ", text or "")):
+        yield match.group(0)
 
 
 def tokens(text: str, min_length: int = 3) -> list[str]:
     """Lower-case words of ``text`` without elisions (l', d', qu'…), stop words and short words."""
     out = []
-    text = _MARKER.sub(" ", text or "")  # "[courriel masqué]": masked personal data, not a term
-    for match in _WORD.finditer(text):
-        word = _ELISION.sub("", match.group(0).lower())
+    for raw in raw_words(text):
+        word = _ELISION.sub("", raw.lower())
         word = word.replace("’", "'")
         head, sep, tail = word.rpartition("'")
         if sep and tail in _EN_CONTRACTIONS:  # isn't, it's, we've...
             word = head[:-1] if tail == "t" and head.endswith("n") else head
-        if len(word) < min_length or word in STOP_WORDS or _strip_accents(word) in _STOP_PLAIN:
+        if len(word) < min_length or is_stop_word(word):
             continue
         out.append(word)
     return out

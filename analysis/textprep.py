@@ -18,8 +18,8 @@ from typing import Iterable, Sequence
 import simplemma
 
 from analysis.names import mask_names
+from analysis.text import is_stop_word, raw_words, strip_accents, tokens
 from surveys.masking import mask_contacts
-from analysis.text import _MARKER, _WORD, STOP_WORDS, _strip_accents, tokens
 
 __all__ = ["LANGUAGES", "mask_text", "lemmas", "features", "prepare_corpus", "PreparedCorpus"]
 
@@ -52,7 +52,7 @@ def _lemma(word: str, lang: str) -> str:
 @lru_cache(maxsize=64)
 def _stop_set(extra: tuple[str, ...]) -> frozenset[str]:
     words = {w.strip().lower() for w in extra if w and w.strip()}
-    return frozenset(words | {_strip_accents(w) for w in words})
+    return frozenset(words | {strip_accents(w) for w in words})
 
 
 @lru_cache(maxsize=300_000)
@@ -63,12 +63,10 @@ def _word(raw: str, lang: str) -> str | None:
     if len(kept) != 1:
         return None
     lemma = _lemma(kept[0], lang)
-    if len(lemma) < 3 or lemma in STOP_WORDS or _strip_accents(lemma) in _STOP_PLAIN:
+    if len(lemma) < 3 or is_stop_word(lemma):
         return None
     return lemma
 
-
-_STOP_PLAIN = frozenset(_strip_accents(w) for w in STOP_WORDS)
 
 
 def lemmas(text: str, lang: str | None = "fr", extra_stop: Iterable[str] = ()) -> list[str]:
@@ -76,9 +74,9 @@ def lemmas(text: str, lang: str | None = "fr", extra_stop: Iterable[str] = ()) -
     lang = _lang(lang)
     stop = _stop_set(tuple(extra_stop))
     out = []
-    for match in _WORD.finditer(_MARKER.sub(" ", text or "")):
-        lemma = _word(match.group(0).lower(), lang)
-        if lemma is not None and not (stop and (lemma in stop or _strip_accents(lemma) in stop)):
+    for raw in raw_words(text):
+        lemma = _word(raw.lower(), lang)
+        if lemma is not None and not (stop and (lemma in stop or strip_accents(lemma) in stop)):
             out.append(lemma)
     return out
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .indicators import Z, _wilson
+from .intervals import Z, wilson
 
 __all__ = ["compare", "holm"]
 
@@ -75,8 +75,8 @@ def _satisfied(va, vb, ma, mb):
         z = diff / se0
     p = _degenerate(se0, diff, _two_sided_normal(z))
     # Newcombe hybrid score for diff = p_b − p_a
-    la, ua = _wilson(pa, ma)
-    lb, ub = _wilson(pb, mb)
+    la, ua = wilson(pa, ma)
+    lb, ub = wilson(pb, mb)
     low = diff - np.sqrt((pb - lb) ** 2 + (ua - pa) ** 2)
     high = diff + np.sqrt((ub - pb) ** 2 + (pa - la) ** 2)
     return 100 * diff, 100 * low, 100 * high, z, p
@@ -105,6 +105,60 @@ def _nps(va, vb, sa, sb):
     return diff, diff - Z * se, diff + Z * se, z, p
 
 
+def _check_tables(table_a: pd.DataFrame, table_b: pd.DataFrame, kind: str, by: list[str]) -> None:
+    if kind not in ("mean", "satisfied", "nps"):
+        raise ValueError(f"unknown indicator kind {kind!r}")
+    need = ["value", "n_eff"] + (["se"] if kind in ("mean", "nps") else [])
+    for name, t in (("table_a", table_a), ("table_b", table_b)):
+        missing = [c for c in by + need if c not in t.columns]
+        if missing:
+            raise KeyError(f"{name} lacks column(s) {', '.join(map(repr, missing))}")
+
+
+def _side(t: pd.DataFrame, by: list[str], suffix: str) -> pd.DataFrame:
+    """One wave's keys and figures, columns suffixed ``_a`` or ``_b``."""
+    cols = {"value": t["value"].astype("float64"),
+            "n": pd.to_numeric(t["n"], errors="coerce").astype("float64")
+            if "n" in t.columns else np.nan,
+            "n_eff": t["n_eff"].astype("float64"),
+            "se": t["se"].astype("float64") if "se" in t.columns else np.nan,
+            "suppressed": _suppressed(t)}
+    out = t[by].copy() if by else pd.DataFrame(index=t.index)
+    for k, v in cols.items():
+        out[f"{k}_{suffix}"] = v
+    return out.reset_index(drop=True)
+
+
+def _matched(a: pd.DataFrame, b: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The two waves' cells side by side (outer join on ``by``)."""
+    if by:
+        # Categorical keys from two waves may have different categories: join on plain values
+        for frame in (a, b):
+            for col in by:
+                if isinstance(frame[col].dtype, pd.CategoricalDtype):
+                    frame[col] = frame[col].astype(object)
+        m = a.merge(b, on=by, how="outer", sort=False)
+    else:
+        if len(a) != 1 or len(b) != 1:
+            raise ValueError("without by, each table must have exactly one row")
+        m = pd.concat([a, b], axis=1)
+    for s in ("a", "b"):
+        m[f"suppressed_{s}"] = m[f"suppressed_{s}"].astype("boolean").fillna(False).astype(bool)
+    return m
+
+
+def _test(kind: str, m: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """diff, ci_low, ci_high, statistic, p-value, df (NaN but for means) of each matched cell."""
+    va, vb = m["value_a"].to_numpy(float), m["value_b"].to_numpy(float)
+    ma, mb = m["n_eff_a"].to_numpy(float), m["n_eff_b"].to_numpy(float)
+    sa, sb = m["se_a"].to_numpy(float), m["se_b"].to_numpy(float)
+    if kind == "satisfied":
+        return (*_satisfied(va, vb, ma, mb), np.full(len(m), np.nan))
+    if kind == "mean":
+        return _mean(va, vb, sa, sb, ma, mb)
+    return (*_nps(va, vb, sa, sb), np.full(len(m), np.nan))
+
+
 def compare(
     table_a: pd.DataFrame,
     table_b: pd.DataFrame,
@@ -119,52 +173,10 @@ def compare(
     p_adjusted (Holm within the table), significant.
     """
     by = [by] if isinstance(by, str) else list(by or [])
-    if kind not in ("mean", "satisfied", "nps"):
-        raise ValueError(f"unknown indicator kind {kind!r}")
-    need = ["value", "n_eff"] + (["se"] if kind in ("mean", "nps") else [])
-    for name, t in (("table_a", table_a), ("table_b", table_b)):
-        missing = [c for c in by + need if c not in t.columns]
-        if missing:
-            raise KeyError(f"{name} lacks column(s) {', '.join(map(repr, missing))}")
-
-    def side(t: pd.DataFrame, suffix: str) -> pd.DataFrame:
-        cols = {"value": t["value"].astype("float64"),
-                "n": pd.to_numeric(t["n"], errors="coerce").astype("float64")
-                if "n" in t.columns else np.nan,
-                "n_eff": t["n_eff"].astype("float64"),
-                "se": t["se"].astype("float64") if "se" in t.columns else np.nan,
-                "suppressed": _suppressed(t)}
-        out = t[by].copy() if by else pd.DataFrame(index=t.index)
-        for k, v in cols.items():
-            out[f"{k}_{suffix}"] = v
-        return out.reset_index(drop=True)
-
-    a, b = side(table_a, "a"), side(table_b, "b")
-    if by:
-        # Categorical keys from two waves may have different categories: join on plain values
-        for frame in (a, b):
-            for col in by:
-                if isinstance(frame[col].dtype, pd.CategoricalDtype):
-                    frame[col] = frame[col].astype(object)
-        m = a.merge(b, on=by, how="outer", sort=False)
-    else:
-        if len(a) != 1 or len(b) != 1:
-            raise ValueError("without by, each table must have exactly one row")
-        m = pd.concat([a, b], axis=1)
-    for s in ("a", "b"):
-        m[f"suppressed_{s}"] = m[f"suppressed_{s}"].astype("boolean").fillna(False).astype(bool)
-
+    _check_tables(table_a, table_b, kind, by)
+    m = _matched(_side(table_a, by, "a"), _side(table_b, by, "b"), by)
+    diff, low, high, stat, p, dof = _test(kind, m)
     va, vb = m["value_a"].to_numpy(float), m["value_b"].to_numpy(float)
-    ma, mb = m["n_eff_a"].to_numpy(float), m["n_eff_b"].to_numpy(float)
-    sa, sb = m["se_a"].to_numpy(float), m["se_b"].to_numpy(float)
-    dof = np.full(len(m), np.nan)
-    if kind == "satisfied":
-        diff, low, high, stat, p = _satisfied(va, vb, ma, mb)
-    elif kind == "mean":
-        diff, low, high, stat, p, dof = _mean(va, vb, sa, sb, ma, mb)
-    else:
-        diff, low, high, stat, p = _nps(va, vb, sa, sb)
-
     hidden = m["suppressed_a"].to_numpy() | m["suppressed_b"].to_numpy()
     untestable = hidden | np.isnan(va) | np.isnan(vb)
     p = np.where(untestable, np.nan, p)
@@ -176,7 +188,7 @@ def compare(
     out["value_a"], out["value_b"] = va, vb
     out["n_a"] = m["n_a"].round().astype("Int64")  # counts; <NA> when hidden or absent
     out["n_b"] = m["n_b"].round().astype("Int64")
-    out["n_eff_a"], out["n_eff_b"] = ma, mb
+    out["n_eff_a"], out["n_eff_b"] = m["n_eff_a"].to_numpy(float), m["n_eff_b"].to_numpy(float)
     out["suppressed_a"], out["suppressed_b"] = m["suppressed_a"], m["suppressed_b"]
     out["diff"] = np.where(hidden, np.nan, diff)
     out["ci_low"] = np.where(hidden, np.nan, low)

@@ -22,7 +22,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["WeightingError", "RakeResult", "poststratify", "rake", "margins_of"]
+from .cells import number_observed
+
+__all__ = ["WeightingError", "RakeResult", "poststratify", "rake", "margins_of", "target_shares",
+           "category_codes", "check_inputs", "prepared_margins", "combination_cells"]
 
 
 class WeightingError(ValueError):
@@ -41,7 +44,8 @@ class RakeResult:
     max_rel_error: float  # max over margins of |achieved share − target| / target
 
 
-def _target_shares(var: str, targets: Mapping) -> dict:
+def target_shares(var: str, targets: Mapping) -> dict:
+    """The targets of ``var`` as shares summing to 1 (validated: numbers, ≥ 0, not all 0)."""
     if not targets:
         raise WeightingError(f"no targets given for variable {var!r}")
     values = {}
@@ -59,7 +63,7 @@ def _target_shares(var: str, targets: Mapping) -> dict:
     return {cat: t / total for cat, t in values.items()}
 
 
-def _codes(df: pd.DataFrame, var: str, shares: dict) -> tuple[np.ndarray, np.ndarray]:
+def category_codes(df: pd.DataFrame, var: str, shares: dict) -> tuple[np.ndarray, np.ndarray]:
     """Row → target index, and the target shares in that index order (validated)."""
     if var not in df.columns:
         raise WeightingError(f"variable {var!r} is not a column of the data")
@@ -105,12 +109,88 @@ def margins_of(df: pd.DataFrame, var: str, weights: pd.Series | np.ndarray | Non
 
 def poststratify(df: pd.DataFrame, var: str, targets: Mapping) -> pd.Series:
     """Post-stratification weights on one variable, mean 1, aligned on ``df.index``."""
-    shares = _target_shares(var, targets)
-    codes, target = _codes(df, var, shares)
+    shares = target_shares(var, targets)
+    codes, target = category_codes(df, var, shares)
     counts = np.bincount(codes, minlength=target.size).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(counts > 0, target * len(df) / np.where(counts > 0, counts, 1), 0.0)
     return pd.Series(_normalise(factor[codes]), index=df.index, name="weight")
+
+
+def check_inputs(df: pd.DataFrame, margins: Mapping[str, Mapping]) -> None:
+    """Something to weight and something to weight it to, or :class:`WeightingError`."""
+    if not margins:
+        raise WeightingError("no margins given")
+    if len(df) == 0:
+        raise WeightingError("no respondent to weight")
+
+
+def prepared_margins(df: pd.DataFrame, margins: Mapping[str, Mapping]) -> list[tuple]:
+    """Per variable: (name, row → target index, target shares in that order), all validated."""
+    prepared = []
+    for var, targets in margins.items():
+        shares = target_shares(var, targets)
+        codes, target = category_codes(df, var, shares)
+        prepared.append((var, codes, target))
+    return prepared
+
+
+def combination_cells(codes: list[np.ndarray], sizes: list[int],
+                      row_weights: np.ndarray) -> tuple[np.ndarray, tuple, np.ndarray]:
+    """The observed combinations of categories: row → cell, each variable's code per cell, Σ w.
+
+    Every raking or calibration factor depends only on the row's categories, so the iterations
+    run on this table — a few dozen numbers instead of a million rows.
+    """
+    combined = np.zeros(row_weights.size, dtype=np.int64)
+    for var_codes, k in zip(codes, sizes):
+        combined = combined * k + var_codes
+    total_cells = float(np.prod(sizes, dtype=np.float64))
+    observed, cell = number_observed(combined, int(total_cells))
+    cell_codes = np.unravel_index(observed, sizes)
+    return cell, cell_codes, np.bincount(cell, weights=row_weights, minlength=observed.size)
+
+
+def _base_weights(base_weights, n_rows: int) -> np.ndarray:
+    if base_weights is None:
+        return np.ones(n_rows, dtype=np.float64)
+    base = np.asarray(base_weights, dtype=np.float64)
+    if base.shape != (n_rows,) or not np.isfinite(base).all() or (base < 0).any():
+        raise WeightingError("base weights must be finite, non-negative, one per row")
+    return base
+
+
+def _max_error(tables: list[tuple[np.ndarray, np.ndarray]], cw: np.ndarray) -> float:
+    """Largest relative gap between a weighted margin and its target, over all margins."""
+    total = cw.sum()
+    worst = 0.0
+    for cc, target in tables:
+        achieved = np.bincount(cc, weights=cw, minlength=target.size) / total
+        pos = target > 0
+        rel = np.abs(achieved[pos] - target[pos]) / target[pos]
+        zero = np.abs(achieved[~pos])  # a zero target is reached only by zero weight
+        worst = max(worst, float(rel.max(initial=0.0)), float(zero.max(initial=0.0)))
+    return worst
+
+
+def _ipf(tables: list[tuple[np.ndarray, np.ndarray]], cell_base: np.ndarray, max_iter: int,
+         tol: float) -> tuple[np.ndarray, float, int]:
+    """Iterative proportional fitting on the cells: (cell weights, max error, full cycles)."""
+    cw = cell_base.copy()
+    error = _max_error(tables, cw)
+    iterations = 0
+    while error > tol and iterations < max_iter:
+        iterations += 1
+        for cc, target in tables:  # scale this variable's margins to its targets
+            total = cw.sum()
+            achieved = np.bincount(cc, weights=cw, minlength=target.size)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(achieved > 0, target * total / achieved, 0.0)
+            cw = cw * factor[cc]
+        if not cw.sum() > 0:
+            break
+        error = _max_error(tables, cw)
+    return cw, error, iterations
 
 
 def rake(
@@ -128,73 +208,18 @@ def rake(
     after ``max_iter`` cycles, raises :class:`WeightingError` (with ``.result``) unless
     ``raise_on_failure=False``, in which case the result says ``converged=False``.
     """
-    if not margins:
-        raise WeightingError("no margins given")
-    if len(df) == 0:
-        raise WeightingError("no respondent to weight")
-    prepared = []
-    for var, targets in margins.items():
-        shares = _target_shares(var, targets)
-        codes, target = _codes(df, var, shares)
-        prepared.append((var, codes, target))
-    if base_weights is None:
-        base = np.ones(len(df), dtype=np.float64)
-    else:
-        base = np.asarray(base_weights, dtype=np.float64)
-        if base.shape != (len(df),) or not np.isfinite(base).all() or (base < 0).any():
-            raise WeightingError("base weights must be finite, non-negative, one per row")
-
-    # Every raking factor depends only on the row's categories, so IPF runs on the table of
-    # observed category combinations (weighted by the base weights) — a few dozen numbers
-    # instead of a million rows — and each row gets base × its combination's factor.
-    sizes = [target.size for _, _, target in prepared]
-    combined = np.zeros(len(df), dtype=np.int64)
-    for (_, codes, _), k in zip(prepared, sizes):
-        combined = combined * k + codes
-    total_cells = float(np.prod(sizes, dtype=np.float64))
-    if total_cells <= 1 << 22:  # dense numbering: no sort
-        counts = np.bincount(combined, minlength=int(total_cells))
-        observed = np.flatnonzero(counts)
-        lookup = np.zeros(int(total_cells), dtype=np.int64)
-        lookup[observed] = np.arange(observed.size)
-        cell = lookup[combined]
-    else:
-        observed, cell = np.unique(combined, return_inverse=True)
-        cell = cell.reshape(-1)
-    cell_codes = np.unravel_index(observed, sizes)
-    cell_base = np.bincount(cell, weights=base, minlength=observed.size)
+    check_inputs(df, margins)
+    prepared = prepared_margins(df, margins)
+    base = _base_weights(base_weights, len(df))
+    cell, cell_codes, cell_base = combination_cells(
+        [codes for _, codes, _ in prepared], [target.size for _, _, target in prepared], base)
     tables = [(cc, target) for cc, (_, _, target) in zip(cell_codes, prepared)]
-
-    def max_error(cw: np.ndarray) -> float:
-        total = cw.sum()
-        worst = 0.0
-        for cc, target in tables:
-            achieved = np.bincount(cc, weights=cw, minlength=target.size) / total
-            pos = target > 0
-            rel = np.abs(achieved[pos] - target[pos]) / target[pos]
-            zero = np.abs(achieved[~pos])  # a zero target is reached only by zero weight
-            worst = max(worst, float(rel.max(initial=0.0)), float(zero.max(initial=0.0)))
-        return worst
-
-    cw = cell_base.copy()
-    error = max_error(cw)
-    iterations = 0
-    while error > tol and iterations < max_iter:
-        iterations += 1
-        for cc, target in tables:  # scale this variable's margins to its targets
-            total = cw.sum()
-            achieved = np.bincount(cc, weights=cw, minlength=target.size)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                factor = np.where(achieved > 0, target * total / achieved, 0.0)
-            cw = cw * factor[cc]
-        if not cw.sum() > 0:
-            break
-        error = max_error(cw)
+    cw, error, iterations = _ipf(tables, cell_base, max_iter, tol)
+    # each row gets base × its combination's factor
     with np.errstate(divide="ignore", invalid="ignore"):
         cell_factor = np.where(cell_base > 0, cw / np.where(cell_base > 0, cell_base, 1), 0.0)
-    w = base * cell_factor[cell]
     converged = bool(error <= tol)
-    weights = pd.Series(_normalise(w), index=df.index, name="weight")
+    weights = pd.Series(_normalise(base * cell_factor[cell]), index=df.index, name="weight")
     result = RakeResult(weights, converged, iterations, float(error))
     if not converged and raise_on_failure:
         raise WeightingError(

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Survey, Wave, tr
+from surveys.models import SCORED_TYPES, Survey, Wave, tr
 
 
 def default_release_time() -> dt.time:
@@ -134,7 +134,7 @@ class Publication(models.Model):
 
         scored = None
         if self.survey_id:
-            scored = list(self.survey.questions.filter(type__in=["satisfaction", "scale", "nps"])
+            scored = list(self.survey.questions.filter(type__in=SCORED_TYPES)
                           .values_list("code", flat=True))
         try:
             parse_tables(self.tables, scored)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys.models import audit
+from surveys.models import SCORED_TYPES, audit
 
 from .models import EmbargoAccess, Publication, PublicationVersion, ReleaseChange
 from .tables import TableSpecError, freeze_content, parse_tables
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def _content(publication: Publication) -> dict:
-    scored = list(publication.survey.questions.filter(type__in=["satisfaction", "scale", "nps"])
+    scored = list(publication.survey.questions.filter(type__in=SCORED_TYPES)
                   .values_list("code", flat=True))
     try:
         specs = parse_tables(publication.tables, scored)

@@ -304,7 +304,9 @@ class QuestionType(models.TextChoices):
     MATRIX = "matrix", _("Matrice (plusieurs items, échelle de satisfaction)")
 
 
-SCORED_TYPES = {QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS}
+#: the question types whose answers are scores (the indicators' input): the one definition, used by
+#: the loader, the exports and the publications; the analysis core receives scores as data
+SCORED_TYPES = (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS)
 
 
 class Question(Targeted):

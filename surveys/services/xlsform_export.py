@@ -17,7 +17,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from ..forms import DONT_KNOW
-from ..models import Survey
+from ..models import SCORED_TYPES, Survey
 from .import_export import NOTICE_KEYS, RETENTION_KEYS, SCORED, survey_export
 from .relevance import condition_to_relevant
 from .xlsform_columns import DONT_KNOW_LABEL, ECOUTE_HEADERS, ECOUTE_SHEET, LANGUAGES, ROLE, SCORE_LABELS
@@ -84,7 +84,7 @@ class _Writer:
         qtype = q["type"]
         if qtype == "matrix":
             self.matrix(q, common)
-        elif qtype in ("satisfaction", "scale", "nps"):
+        elif qtype in SCORED_TYPES:
             self.row(type=f"select_one {self.scored_list(qtype, q['allow_dont_know'])}", **common,
                      **{ROLE["role"]: qtype})
         elif qtype in ("single", "multiple"):
