@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import Max, Prefetch, QuerySet
+from django.utils import timezone
 
 from ..models import Choice, Question, Section, Survey
 from .import_export import survey_export, validate_document
@@ -82,6 +83,8 @@ def _swap(rows: list, index: int, direction: str) -> None:
         if row.order != position:
             type(row).objects.filter(pk=row.pk).update(order=position)
             row.order = position
+    # a queryset update sends no signal: bump the survey's updated_at, the questionnaire's cache key
+    Survey.objects.filter(pk=rows[index].survey_id).update(updated_at=timezone.now())
 
 
 def move_section(section: Section, direction: str) -> None:
