@@ -186,7 +186,8 @@ def condition_forms(data: Any, rows: Rows, questions: list[tuple[str, str]]) -> 
     count = max(CONDITION_ROWS, len(initial_rows) + 1)
     initial_rows += [{"op": "in"}] * (count - len(initial_rows))
     mode = ConditionModeForm(data, prefix="cond", initial={"mode": rows.mode, "negate": rows.negate})
-    formset = ConditionRowFormSet(data, prefix="condrow", initial=initial_rows,
+    # bound, the rows are what was posted: an initial would make an unchanged row read as empty
+    formset = ConditionRowFormSet(data, prefix="condrow", initial=None if data is not None else initial_rows,
                                   form_kwargs={"questions": questions})
     return mode, formset
 
