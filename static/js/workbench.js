@@ -2,6 +2,9 @@
 // every option stays visible and the server says which ones a type takes (progressive enhancement).
 (function () {
   "use strict";
+  // After a refused post, the error summary takes the focus (as on a questionnaire step).
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
   var type = document.getElementById("id_type");
   if (!type) return;
   var blocks = document.querySelectorAll(".wb-for[data-types]");

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.forms import formset_factory, inlineformset_factory
+from django.forms.utils import ErrorList
 from django.utils.translation import gettext_lazy as _
 
 from ..admin_forms import LOCKED_MESSAGE, ChoiceFormSet, ChoiceInlineForm
@@ -23,6 +24,19 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 CONDITION_ROWS = 3  # rows shown: those of the stored condition, then empty ones up to this count (+1)
 
 
+class ErrorText(ErrorList):
+    """Field errors styled and found like the questionnaire's (`error-text`), still tied by id."""
+
+    def __init__(self, initlist=None, error_class: str | None = None, **kwargs: Any) -> None:
+        super().__init__(initlist, error_class=f"error-text {error_class or ''}".strip(), **kwargs)
+
+
+class ErrorTextMixin:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("error_class", ErrorText)
+        super().__init__(*args, **kwargs)
+
+
 def add_problems(form: forms.Form, problems: dict[str, list[str]]) -> None:
     """The validator's messages on their fields; a condition's go to the builder (and the summary)."""
     for name, messages in problems.items():
@@ -33,12 +47,12 @@ def add_problems(form: forms.Form, problems: dict[str, list[str]]) -> None:
             form.add_error(name if name in form.fields else None, message)
 
 
-class SlugForm(forms.Form):
+class SlugForm(ErrorTextMixin, forms.Form):
     slug = forms.SlugField(label=_("Identifiant d'URL de la copie"), max_length=60,
                            help_text=_("Lettres, chiffres, « - » et « _ » ; il apparaît dans les liens publics."))
 
 
-class SurveyCreateForm(forms.ModelForm):
+class SurveyCreateForm(ErrorTextMixin, forms.ModelForm):
     class Meta:
         model = Survey
         fields = ["slug", "title_fr", "title_en", "categories"]
@@ -51,7 +65,7 @@ class SurveyCreateForm(forms.ModelForm):
         return slug
 
 
-class SurveySettingsForm(forms.ModelForm):
+class SurveySettingsForm(ErrorTextMixin, forms.ModelForm):
     class Meta:
         model = Survey
         fields = ["title_fr", "title_en", "intro_fr", "intro_en", "thanks_fr", "thanks_en", "categories",
@@ -62,7 +76,7 @@ class SurveySettingsForm(forms.ModelForm):
         widgets = {"categories": forms.CheckboxSelectMultiple}
 
 
-class WaveForm(forms.ModelForm):
+class WaveForm(ErrorTextMixin, forms.ModelForm):
     class Meta:
         model = Wave
         fields = ["code", "label", "opens_at", "closes_at"]
@@ -86,7 +100,7 @@ def _offered(survey: Survey):
     return survey.categories.all() if survey.categories.exists() else UserCategory.objects.all()
 
 
-class SectionForm(forms.ModelForm):
+class SectionForm(ErrorTextMixin, forms.ModelForm):
     class Meta:
         model = Section
         fields = ["code", "title_fr", "title_en", "intro_fr", "intro_en", "categories"]
@@ -111,7 +125,7 @@ class SectionForm(forms.ModelForm):
         return cleaned
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(ErrorTextMixin, forms.ModelForm):
     class Meta:
         model = Question
         fields = ["code", "type", "text_fr", "text_en", "help_fr", "help_en", "required", "allow_dont_know",
@@ -153,20 +167,28 @@ class QuestionForm(forms.ModelForm):
         return cleaned
 
 
+class ChoiceForm(ErrorTextMixin, ChoiceInlineForm):
+    pass
+
+
+class ChoicesBaseFormSet(ErrorTextMixin, ChoiceFormSet):
+    pass
+
+
 ChoicesFormSet = inlineformset_factory(
-    Question, Choice, form=ChoiceInlineForm, formset=ChoiceFormSet, fields=["code", "label_fr", "label_en"],
+    Question, Choice, form=ChoiceForm, formset=ChoicesBaseFormSet, fields=["code", "label_fr", "label_en"],
     extra=3, can_delete=True)
 
 
-class ConditionModeForm(forms.Form):
-    mode = forms.ChoiceField(label=_("Combiner les lignes"), initial="all", widget=forms.RadioSelect, choices=[
+class ConditionModeForm(ErrorTextMixin, forms.Form):
+    mode = forms.ChoiceField(label=_("Combiner les lignes"), initial="all", required=False, widget=forms.RadioSelect, choices=[
         ("all", _("toutes les lignes sont vraies (et)")), ("any", _("au moins une ligne est vraie (ou)"))])
     negate = forms.BooleanField(label=_("Afficher au contraire quand la condition n'est pas remplie (non)"),
                                 required=False)
     replace = forms.BooleanField(required=False, label=_("Remplacer la condition actuelle par les lignes ci-dessous"))
 
 
-class ConditionRowForm(forms.Form):
+class ConditionRowForm(ErrorTextMixin, forms.Form):
     question = forms.ChoiceField(label=_("Question"), required=False)
     op = forms.ChoiceField(label=_("Opérateur"), choices=OPERATOR_CHOICES, required=False)
     value = forms.CharField(label=_("Valeur ou valeurs"), required=False, max_length=500,
@@ -177,7 +199,11 @@ class ConditionRowForm(forms.Form):
         self.fields["question"].choices = [("", _("— aucune —"))] + questions
 
 
-ConditionRowFormSet = formset_factory(ConditionRowForm, extra=0)
+class ConditionRowsBase(ErrorTextMixin, forms.BaseFormSet):
+    pass
+
+
+ConditionRowFormSet = formset_factory(ConditionRowForm, formset=ConditionRowsBase, extra=0)
 
 
 def condition_forms(data: Any, rows: Rows, questions: list[tuple[str, str]]) -> tuple[ConditionModeForm, Any]:
