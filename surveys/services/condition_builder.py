@@ -55,9 +55,10 @@ class Rows:
 class RowError(ValueError):
     """A row that cannot become a condition; `.index` is the row's position (0-based)."""
 
-    def __init__(self, index: int, message: str) -> None:
+    def __init__(self, index: int, message: str, field: str = "value") -> None:
         super().__init__(message)
         self.index = index
+        self.field = field
 
 
 def _number_text(value: Any) -> str:
@@ -126,7 +127,12 @@ def row_to_leaf(row: Row, index: int = 0) -> dict[str, Any]:
 
 def rows_to_condition(rows: Rows) -> dict[str, Any] | None:
     """The condition the rows describe (None when no row names a question), in the stored grammar."""
-    leaves = [row_to_leaf(row, i) for i, row in enumerate(rows.rows) if row.question]
+    leaves = []
+    for i, row in enumerate(rows.rows):
+        if row.question:
+            leaves.append(row_to_leaf(row, i))
+        elif (row.value or "").strip():
+            raise RowError(i, _("Choisissez la question de cette ligne (ou videz sa valeur)."), "question")
     if not leaves:
         return None
     condition = leaves[0] if len(leaves) == 1 else {rows.mode if rows.mode in MODES else "all": leaves}

@@ -70,7 +70,7 @@ class Builder:
         try:
             return True, rows_to_condition(rows_from_forms(self.mode, self.rows))
         except RowError as exc:
-            self.rows.forms[exc.index].add_error("value", str(exc))
+            self.rows.forms[exc.index].add_error(exc.field, str(exc))
             return False, self.stored
 
 

@@ -45,6 +45,12 @@ def test_a_comparison_without_a_number_names_its_row():
     assert exc.value.index == 2
 
 
+def test_a_value_without_its_question_is_refused_on_the_question():
+    with pytest.raises(RowError) as exc:
+        rows_to_condition(Rows([Row("", "in", "web")]))
+    assert (exc.value.index, exc.value.field) == (0, "question")
+
+
 def test_in_without_values_is_refused():
     with pytest.raises(RowError):
         rows_to_condition(Rows([Row("USED", "in", " , ")]))
