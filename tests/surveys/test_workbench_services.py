@@ -18,7 +18,7 @@ from tests import factories
 
 
 def test_no_row_with_a_question_means_no_condition():
-    assert rows_to_condition(Rows([Row("", "in", "a")])) is None
+    assert rows_to_condition(Rows([Row("", "in", ""), Row("", ">=", " ")])) is None
     assert condition_to_rows(None) == Rows()
 
 
