@@ -209,3 +209,14 @@ def test_a_post_without_the_csrf_token_is_refused(survey):
     assert csrf_client.post(reverse("workbench:question_move", args=[survey.slug, nps.pk]),
                             {"direction": "up"}).status_code == 403
     assert nps.order == Question.objects.get(pk=nps.pk).order
+
+
+def test_the_workbench_speaks_english_with_english_typography(client, designer, survey):
+    from django.utils import translation
+
+    with translation.override("en"):
+        client.cookies["django_language"] = "en"
+        html = client.get(reverse("workbench:outline", args=[survey.slug]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Questionnaire workbench" in html and "Move down" in html
+    assert "USED is one of web" in html
+    assert "Shown if:" in html and "Affichée si" not in html
