@@ -8,6 +8,8 @@ Thin views: the work is in `services.outline`, `services.duplicate`, `services.c
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -147,7 +149,7 @@ def _moved(request: HttpRequest, survey: Survey, mover, obj, anchor: str) -> Htt
             mover(obj, direction)
         except OutlineRefused as exc:
             messages.error(request, _("Déplacement refusé : %(why)s") % {"why": "; ".join(exc.problems)})
-    query = f"?categorie={request.POST['categorie']}" if request.POST.get("categorie") else ""
+    query = f"?{urlencode({'categorie': request.POST['categorie']})}" if request.POST.get("categorie") else ""
     return redirect(reverse("workbench:outline", args=[survey.slug]) + query + f"#{anchor}")
 
 

@@ -220,3 +220,19 @@ def test_the_workbench_speaks_english_with_english_typography(client, designer, 
     assert "Questionnaire workbench" in html and "Move down" in html
     assert "USED is one of web" in html
     assert "Shown if:" in html and "Affichée si" not in html
+
+
+def test_once_answered_a_questions_code_and_type_are_locked_and_it_cannot_be_deleted(client, designer, survey):
+    from surveys.models import Response
+
+    Response.objects.create(survey=survey, wave=survey.waves.get(), category=survey.categories.first())
+    nps = Question.objects.get(survey=survey, code="NPS")
+    url = reverse("workbench:question_edit", args=[survey.slug, nps.pk])
+    resp = client.post(url, {"code": "NPS2", "type": "nps", "text_fr": "Recommanderiez-vous ?", **_choices(), **_rows()})
+    assert resp.status_code == 400 and "déjà des réponses" in resp.content.decode()
+    resp = client.post(url, {"code": "NPS", "type": "nps", "text_fr": "Recommanderiez-vous ?", **_choices(), **_rows()})
+    assert resp.status_code == 302
+    nps.refresh_from_db()
+    assert nps.code == "NPS" and nps.text_fr == "Recommanderiez-vous ?"
+    client.post(reverse("workbench:question_delete", args=[survey.slug, nps.pk]))
+    assert Question.objects.filter(pk=nps.pk).exists()
