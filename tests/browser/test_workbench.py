@@ -93,6 +93,8 @@ def test_a_designer_builds_publishes_and_a_respondent_answers(site):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert list(first.questions.order_by("order").values_list("code", flat=True)) == ["USED", "SAT"]
+    moved = Question.objects.get(survey=survey, code="SAT")
+    assert page.evaluate("document.activeElement.id") == f"question-{moved.pk}"  # the focus follows the item
 
     # section 2, shown when the site was used (a condition built from rows), one question for researchers
     page.get_by_role("link", name="Ajouter une section").click()
