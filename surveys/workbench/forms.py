@@ -181,8 +181,9 @@ ChoicesFormSet = inlineformset_factory(
 
 
 class ConditionModeForm(ErrorTextMixin, forms.Form):
-    mode = forms.ChoiceField(label=_("Combiner les lignes"), initial="all", required=False, widget=forms.RadioSelect, choices=[
-        ("all", _("toutes les lignes sont vraies (et)")), ("any", _("au moins une ligne est vraie (ou)"))])
+    mode = forms.ChoiceField(
+        label=_("Combiner les lignes"), initial="all", required=False, widget=forms.RadioSelect,
+        choices=[("all", _("toutes les lignes sont vraies (et)")), ("any", _("au moins une ligne est vraie (ou)"))])
     negate = forms.BooleanField(label=_("Afficher au contraire quand la condition n'est pas remplie (non)"),
                                 required=False)
     replace = forms.BooleanField(required=False, label=_("Remplacer la condition actuelle par les lignes ci-dessous"))

@@ -179,7 +179,8 @@ def test_a_designer_cannot_see_or_edit_another_designers_survey(client, survey):
     section = survey.sections.first()
     question = section.questions.first()
     gets = [reverse("workbench:outline", args=[survey.slug]), reverse("workbench:settings", args=[survey.slug]),
-            reverse("workbench:waves", args=[survey.slug]), reverse("workbench:section_edit", args=[survey.slug, section.pk]),
+            reverse("workbench:waves", args=[survey.slug]),
+            reverse("workbench:section_edit", args=[survey.slug, section.pk]),
             reverse("workbench:question_edit", args=[survey.slug, question.pk]),
             reverse("workbench:question_create", args=[survey.slug, section.pk])]
     for url in gets:
@@ -228,7 +229,8 @@ def test_once_answered_a_questions_code_and_type_are_locked_and_it_cannot_be_del
     Response.objects.create(survey=survey, wave=survey.waves.get(), category=survey.categories.first())
     nps = Question.objects.get(survey=survey, code="NPS")
     url = reverse("workbench:question_edit", args=[survey.slug, nps.pk])
-    resp = client.post(url, {"code": "NPS2", "type": "nps", "text_fr": "Recommanderiez-vous ?", **_choices(), **_rows()})
+    text = "Recommanderiez-vous ?"
+    resp = client.post(url, {"code": "NPS2", "type": "nps", "text_fr": text, **_choices(), **_rows()})
     assert resp.status_code == 400 and "déjà des réponses" in resp.content.decode()
     resp = client.post(url, {"code": "NPS", "type": "nps", "text_fr": "Recommanderiez-vous ?", **_choices(), **_rows()})
     assert resp.status_code == 302
