@@ -238,3 +238,29 @@ def test_once_answered_a_questions_code_and_type_are_locked_and_it_cannot_be_del
     assert nps.code == "NPS" and nps.text_fr == "Recommanderiez-vous ?"
     client.post(reverse("workbench:question_delete", args=[survey.slug, nps.pk]))
     assert Question.objects.filter(pk=nps.pk).exists()
+
+
+def test_a_matrix_with_rows_and_a_scale_with_threshold_and_dont_know(client, designer, survey):
+    end = survey.sections.get(code="end")
+    url = reverse("workbench:question_create", args=[survey.slug, end.pk])
+    resp = client.post(url, {"code": "GRID", "type": "matrix", "text_fr": "Notez", "allow_dont_know": "on",
+                             **_choices(("delai", "Délai"), ("qualite", "Qualité")), **_rows()})
+    assert resp.status_code == 302
+    grid = Question.objects.get(survey=survey, code="GRID")
+    assert grid.allow_dont_know and list(grid.choices.values_list("code", flat=True)) == ["delai", "qualite"]
+    resp = client.post(url, {"code": "NOTE", "type": "scale", "text_fr": "Note", "threshold": "7",
+                             "allow_dont_know": "on", **_choices(), **_rows()})
+    assert resp.status_code == 302
+    assert Question.objects.get(survey=survey, code="NOTE").threshold == 7
+    resp = client.post(url, {"code": "NOTE2", "type": "scale", "text_fr": "Note", "threshold": "11",
+                             **_choices(), **_rows()})
+    assert resp.status_code == 400  # 0 to 10 only, the importer's rule
+    assert survey_publish_problems(survey) == []
+
+
+def test_a_move_keeps_the_category_the_outline_was_showing(client, designer, survey):
+    nps = Question.objects.get(survey=survey, code="NPS")
+    resp = client.post(reverse("workbench:question_move", args=[survey.slug, nps.pk]),
+                       {"direction": "down", "categorie": "journalists"})
+    outline = reverse("workbench:outline", args=[survey.slug])
+    assert resp["Location"] == f"{outline}?categorie=journalists#question-{nps.pk}"
