@@ -18,6 +18,7 @@ urlpatterns = [
     path("analyse/", include("verbatims.urls")),
     path("equipe/", include("surveys.staff_urls")),
     path("equipe/questionnaires/", include("surveys.questionnaire_urls")),
+    path("equipe/atelier/", include("surveys.workbench.urls")),
     path("w/", include("surveys.widget_urls")),
     path("taches/", include("jobs.urls")),
     path("publications/", include("publications.urls")),

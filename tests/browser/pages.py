@@ -219,6 +219,27 @@ def question_in_error(qtype: str) -> Callable[[Site], None]:
     return reach
 
 
+def workbench_question(site: Site) -> None:
+    """The workbench's editor of the survey's last conditional question (condition rows filled)."""
+    from surveys.models import Question
+
+    question = Question.objects.filter(survey=site.survey, condition__isnull=False).order_by("-section__order").first()
+    site.goto(f"/equipe/atelier/{site.survey.slug}/questions/{question.pk}/")
+
+
+def workbench_section_error(site: Site) -> None:
+    """A section the workbench refuses: a comparison given a word instead of a number."""
+    from surveys.models import Section
+
+    section = Section.objects.filter(survey=site.survey).order_by("-order").first()
+    site.goto(f"/equipe/atelier/{site.survey.slug}/sections/{section.pk}/")
+    site.page.select_option("#id_condrow-0-question", index=1)
+    site.page.select_option("#id_condrow-0-op", ">=")
+    site.page.fill("#id_condrow-0-value", "beaucoup")
+    with site.page.expect_navigation():
+        site.page.get_by_role("button", name="Enregistrer la section").click()
+
+
 def weighting_wave(site: Site) -> None:
     site.goto(f"/analyse/{site.survey.slug}/ponderation/{site.survey.current_wave().code}/")
 
@@ -321,6 +342,13 @@ PAGES: list[Page | Steps] = [
     Page("staff-publication", "/equipe/{slug}/publication/", respondent=False, login="designer"),
     Page("staff-questionnaire", "/equipe/questionnaires/{slug}/", respondent=False, login="designer"),
     Page("staff-questionnaire-import", "/equipe/questionnaires/importer/", respondent=False, login="designer"),
+    Page("workbench-outline", "/equipe/atelier/{slug}/", respondent=False, login="designer"),
+    Page("workbench-question", workbench_question, respondent=False, login="designer"),
+    Page("workbench-section-error", workbench_section_error, respondent=False, error=True, status=400,
+         login="designer"),
+    Page("workbench-settings", "/equipe/atelier/{slug}/reglages/", respondent=False, login="designer"),
+    Page("workbench-waves", "/equipe/atelier/{slug}/vagues/", respondent=False, login="designer"),
+    Page("workbench-create", "/equipe/atelier/nouvelle/", respondent=False, login="designer"),
     Page("api-account", "/compte/api/", respondent=False, login="designer"),
     Page("widget", "/w/{slug}/"),
     *[Page(f"publications-{name}", getattr(publication_pages, name))
