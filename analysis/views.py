@@ -444,6 +444,9 @@ def question_blocks(d: Dashboard, f: Filters, code: str) -> list[Block]:
 @require_GET
 @dashboard_page("question")
 def question(request: HttpRequest, d: Dashboard, f: Filters, code: str) -> HttpResponse:
+    from . import question_views  # issue 22 hook: choice, number and matrix questions
+    if question_views.handles(d, code):
+        return question_views.question(request, d, f, code)
     q = _scored_question(d, code)
     blocks = question_blocks(d, f, code)
     _finish(request, blocks, lambda name: reverse("analysis:question_data", args=[d.survey.slug, code, name]), f)
@@ -453,6 +456,9 @@ def question(request: HttpRequest, d: Dashboard, f: Filters, code: str) -> HttpR
 @require_GET
 @dashboard_page("question")
 def question_data(request: HttpRequest, d: Dashboard, f: Filters, code: str, name: str) -> HttpResponse:
+    from . import question_views  # issue 22 hook: choice, number and matrix questions
+    if question_views.handles(d, code):
+        return question_views.question_data(request, d, f, code, name)
     return _block_csv(d, question_blocks(d, f, code), name)
 
 
