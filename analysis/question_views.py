@@ -32,3 +32,12 @@ def question(request: HttpRequest, d, f, code: str) -> HttpResponse:
 
 def question_data(request: HttpRequest, d, f, code: str, name: str) -> HttpResponse:
     return views._block_csv(d, question_blocks(d, f, code), name)
+
+
+@views.require_GET
+@views.dashboard_page("overview")
+def overview_data(request: HttpRequest, d, f, name: str) -> HttpResponse:
+    """The CSV behind the overview's completions curve."""
+    from .headline import overview_blocks
+
+    return views._block_csv(d, overview_blocks(d, f), name)

@@ -210,9 +210,11 @@ def overview(request: HttpRequest, d: Dashboard, f: Filters) -> HttpResponse:
                        for code in order if code in found]
     tracking = [wave_tracking(w) for w in d.waves if w.code in f.waves]
     tracking = [t for t in tracking if t.total.imported]
+    from .headline import headline_context  # issue 22 hook: headline numbers, completions curve
+    extra = headline_context(request, d, f, data["waves"], tracking)
     return render(request, "analysis/overview.html", _context(
         d, f, "overview", per_wave=data["waves"], counts=counts, tracking=tracking,
-        min_cell=d.survey.min_cell))
+        min_cell=d.survey.min_cell, **extra))
 
 
 # --------------------------------------------------------------------------------------------

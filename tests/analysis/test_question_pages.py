@@ -65,3 +65,12 @@ def test_every_question_type_has_a_page_with_its_data(filled, client_, code):
     for name in ("ensemble", "canaux", "canal-categorie"):
         data = client_.get(reverse("analysis:question_data", args=[filled.slug, code, name]))
         assert data.status_code == 200 and data["Content-Type"].startswith("text/csv")
+
+
+def test_dump(filled, client_):
+    for code in OTHER_TYPES:
+        html = client_.get(reverse("analysis:question", args=[filled.slug, code])).content.decode()
+        body = re.sub(r'<script type="application/json".*?</script>', "", html, flags=re.S)
+        print(code, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.split("<h1")[1]))[:3000])
+        for name in ("ensemble", "canal-categorie"):
+            print(client_.get(reverse("analysis:question_data", args=[filled.slug, code, name])).content.decode()[:1500])
