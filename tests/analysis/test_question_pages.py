@@ -67,10 +67,162 @@ def test_every_question_type_has_a_page_with_its_data(filled, client_, code):
         assert data.status_code == 200 and data["Content-Type"].startswith("text/csv")
 
 
-def test_dump(filled, client_):
-    for code in OTHER_TYPES:
-        html = client_.get(reverse("analysis:question", args=[filled.slug, code])).content.decode()
-        body = re.sub(r'<script type="application/json".*?</script>', "", html, flags=re.S)
-        print(code, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.split("<h1")[1]))[:3000])
-        for name in ("ensemble", "canal-categorie"):
-            print(client_.get(reverse("analysis:question_data", args=[filled.slug, code, name])).content.decode()[:1500])
+
+# --------------------------------------------------------------------------------------------
+# The pure core against independently computed values
+# --------------------------------------------------------------------------------------------
+def _frame(n: int = 200, seed_: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed_)
+    single = rng.choice(["a", "b", "c"], size=n, p=[0.5, 0.3, 0.2]).astype(object)
+    single[rng.random(n) < 0.1] = None
+    ticks = rng.random((n, 3)) < [0.6, 0.3, 0.1]
+    skipped = rng.random(n) < 0.15
+    frame = pd.DataFrame({"category": rng.choice(["x", "y"], size=n), "weight": rng.uniform(0.5, 2.0, n),
+                          "S": pd.Categorical(single, categories=["a", "b", "c"]),
+                          "N": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 3.0, n)),
+                          "M__i1": rng.integers(1, 6, n).astype(float), "M__i2": rng.integers(1, 6, n).astype(float)})
+    for j, c in enumerate("pqr"):
+        frame[f"T__{c}"] = pd.array(np.where(skipped, None, ticks[:, j]), dtype="boolean")
+    return frame
+
+
+def test_single_choice_shares_and_wilson_intervals_match_statsmodels():
+    from analysis.distributions import choice_shares
+
+    frame = _frame()
+    table = choice_shares(frame, "S", ["a", "b", "c"], by="category")
+    for rec in table.to_dict("records"):
+        part = frame[frame["category"] == rec["category"]]
+        answered = part["S"].notna().sum()
+        count = (part["S"] == rec["choice"]).sum()
+        low, high = proportion_confint(count, answered, alpha=0.05, method="wilson")
+        assert rec["n_cell"] == answered and rec["n"] == count
+        assert rec["value"] == pytest.approx(100 * count / answered)
+        assert (rec["ci_low"], rec["ci_high"]) == pytest.approx((100 * low, 100 * high))
+
+
+def test_multiple_choice_shares_of_respondents_and_of_mentions():
+    from analysis.distributions import multiple_shares
+
+    frame = _frame()
+    table = multiple_shares(frame, {c: f"T__{c}" for c in "pqr"})
+    answered = frame["T__p"].notna()
+    block = frame.loc[answered, ["T__p", "T__q", "T__r"]].astype(bool).to_numpy()
+    mentions = block.sum()
+    for j, rec in enumerate(table.to_dict("records")):
+        low, high = proportion_confint(block[:, j].sum(), answered.sum(), method="wilson")
+        assert rec["n_cell"] == answered.sum()
+        assert rec["value"] == pytest.approx(100 * block[:, j].mean())
+        assert (rec["ci_low"], rec["ci_high"]) == pytest.approx((100 * low, 100 * high))
+        assert rec["share_mentions"] == pytest.approx(100 * block[:, j].sum() / mentions)
+    assert table["share_mentions"].sum() == pytest.approx(100)
+    assert table["value"].sum() > 100  # several answers per respondent
+
+
+def test_weighted_choice_share_uses_the_weighted_proportion_and_kish_size():
+    from analysis.distributions import choice_shares
+
+    frame = _frame()
+    rec = choice_shares(frame, "S", ["a", "b", "c"], weight="weight").iloc[0]
+    ok = frame["S"].notna()
+    w = frame.loc[ok, "weight"].to_numpy()
+    p = w[(frame.loc[ok, "S"] == "a").to_numpy()].sum() / w.sum()
+    n_eff = w.sum() ** 2 / (w ** 2).sum()
+    low, high = proportion_confint(p * n_eff, n_eff, method="wilson")
+    assert rec["value"] == pytest.approx(100 * p)
+    assert rec["n_eff"] == pytest.approx(n_eff)
+    assert (rec["ci_low"], rec["ci_high"]) == pytest.approx((100 * low, 100 * high))
+
+
+def test_number_mean_interval_median_and_quartiles_match_scipy_and_numpy():
+    from scipy import stats
+
+    from analysis.distributions import number_summary
+
+    frame = _frame()
+    table = number_summary(frame, "N", by="category")
+    for rec in table.to_dict("records"):
+        y = frame.loc[(frame["category"] == rec["category"]) & frame["N"].notna(), "N"].to_numpy()
+        low, high = stats.t.interval(0.95, len(y) - 1, loc=y.mean(), scale=stats.sem(y))
+        assert rec["n"] == len(y) and rec["value"] == pytest.approx(y.mean())
+        assert (rec["ci_low"], rec["ci_high"]) == pytest.approx((low, high))
+        assert (rec["q1"], rec["median"], rec["q3"]) == pytest.approx(tuple(np.percentile(y, [25, 50, 75])))
+    weighted = number_summary(frame, "N", weight="weight").iloc[0]
+    ok = frame["N"].notna()
+    y, w = frame.loc[ok, "N"].to_numpy(), frame.loc[ok, "weight"].to_numpy()
+    order = np.argsort(y)
+    cum = np.cumsum(w[order]) / w.sum()
+    by_hand = y[order][np.searchsorted(cum, 0.5)]  # smallest value whose cumulative weight reaches one half
+    assert weighted["median"] == pytest.approx(by_hand)
+
+
+def test_matrix_gives_one_row_per_item_with_wilson_share_satisfied():
+    from analysis.distributions import matrix_items
+
+    frame = _frame()
+    table = matrix_items(frame, {"i1": "M__i1", "i2": "M__i2"}, by="category")
+    assert sorted(table["item"].unique()) == ["i1", "i2"] and len(table) == 4
+    for rec in table.to_dict("records"):
+        y = frame.loc[frame["category"] == rec["category"], f"M__{rec['item']}"]
+        low, high = proportion_confint((y >= 4).sum(), len(y), method="wilson")
+        assert rec["value"] == pytest.approx(100 * (y >= 4).mean())
+        assert (rec["ci_low"], rec["ci_high"]) == pytest.approx((100 * low, 100 * high))
+        assert rec["mean"] == pytest.approx(y.mean())
+
+
+def test_protect_applies_the_dashboards_primary_and_secondary_suppression():
+    from analysis import disclosure
+    from analysis.distributions import choice_shares, protect
+
+    frame = pd.DataFrame({"channel": ["w"] * 12 + ["c"] * 14, "category": ["x"] * 3 + ["y"] * 9 + ["x"] * 7 + ["y"] * 7,
+                          "S": pd.Categorical(["a", "b"] * 13, categories=["a", "b"])})
+    raw = choice_shares(frame, "S", ["a", "b"], by=["channel", "category"])
+    table = protect(raw, 5, by_rows=["channel"], by_cols=["category"])
+    expected = disclosure.suppress(raw, min_cell=5, n_col="n_cell", by_rows=["channel"], by_cols=["category"])
+    assert table["suppressed"].tolist() == expected["suppressed"].tolist()
+    hidden = table[table["suppressed"]]
+    assert len(hidden) == 8  # the small cell (w, x) and its complements: every cell of a 2 × 2 grid
+    assert hidden[["n", "n_cell", "value", "ci_low", "ci_high"]].isna().all().all()
+    assert set(hidden["suppression_reason"].str.split(":").str[0]) == {"primary", "secondary"}
+
+
+# --------------------------------------------------------------------------------------------
+# Pages: suppression end to end, footnotes, overview
+# --------------------------------------------------------------------------------------------
+def test_a_small_cell_reads_secret_with_its_reason_and_its_figures_appear_nowhere(filled, client_):
+    html = client_.get(reverse("analysis:question", args=[filled.slug, "VISITS"])).content.decode()
+    assert "secret¹" in html and "secret primaire : moins de 5 réponses" in html
+    assert "secret²" in html and "secret secondaire : masquée pour protéger une autre case" in html
+    assert "Significatif : non" not in html
+    grid = csv(client_.get(reverse("analysis:question_data", args=[filled.slug, "VISITS", "canal-categorie"])))
+    small = grid[(grid["channel"] == "website") & (grid["category"] == "journalists")]
+    assert bool(small["suppressed"].iloc[0]) and small["value"].isna().all() and small["n"].isna().all()
+    row = re.search(r"<tr><th scope=\"row\">Site internet</th><td>Journalistes</td>(.*?)</tr>", html, flags=re.S)
+    assert row and "secret¹" in row.group(1) and "4,00" not in row.group(1)  # its mean is (3 + 4 + 5) / 3
+
+
+def test_category_filter_only_chooses_rows(filled, client_):
+    url = reverse("analysis:question_data", args=[filled.slug, "USED", "ensemble"])
+    everything = csv(client_.get(url))
+    only = csv(client_.get(url + "?categorie=researchers"))
+    assert set(only["category"]) == {"_ensemble", "researchers"}
+    pd.testing.assert_frame_equal(only.reset_index(drop=True),
+                                  everything[everything["category"].isin(["_ensemble", "researchers"])]
+                                  .reset_index(drop=True))
+
+
+def test_text_and_unknown_questions_stay_404(filled, client_):
+    assert client_.get(reverse("analysis:question", args=[filled.slug, "SUGG"])).status_code == 404
+    assert client_.get(reverse("analysis:question_data", args=[filled.slug, "USED", "nope"])).status_code == 404
+
+
+def test_overview_opens_with_headline_numbers_and_the_completions_curve(filled, client_):
+    html = client_.get(reverse("analysis:overview", args=[filled.slug])).content.decode()
+    head = html[html.index("Chiffres clés"):html.index("Réponses par vague")]
+    assert "55" in re.sub(r"<[^>]+>", " ", head)  # 55 complete responses
+    assert "% de satisfaits (4 ou 5)" in head and "NPS" in head
+    assert 'data-figure="fig-completions"' in html
+    for q in OTHER_TYPES:
+        assert reverse("analysis:question", args=[filled.slug, q]) in html
+    curve = csv(client_.get(reverse("analysis:overview_data", args=[filled.slug, "completions"])))
+    assert curve["cumulative"].iloc[-1] == 55
