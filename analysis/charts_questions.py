@@ -9,6 +9,7 @@ side (plotly's ``barmode="group"`` offsets), so their interval whiskers never co
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 import pandas as pd
@@ -20,10 +21,16 @@ from . import charts
 __all__ = ["secret_note", "secret_text", "grouped_bars", "number_ranges", "cumulative_lines"]
 
 
-def secret_note(rec: Mapping, min_cell: int) -> str:
-    """Why a cell is hidden: primary (too few answers) or protecting another cell (secondary, linked)."""
+def secret_note(rec: Mapping, min_cell: int | None = None) -> str:
+    """Why a cell is hidden: primary (too few answers) or protecting another cell (secondary, linked).
+
+    ``min_cell``: the threshold to quote; by default the one written in the reason ("primary: n < 5").
+    """
     reason = str(rec.get("suppression_reason") or "")
     if reason.startswith("primary"):
+        if min_cell is None:
+            found = re.search(r"\d+", reason)
+            min_cell = int(found.group()) if found else 5
         return _("secret primaire : moins de %(k)s réponses") % {"k": min_cell}
     return _("secret secondaire : masquée pour protéger une autre case")
 

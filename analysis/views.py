@@ -121,7 +121,8 @@ def _alt_rows(table: pd.DataFrame, dims: list[tuple[str, dict]], kind: str) -> t
     for rec in table.to_dict("records"):
         line = [charts.label_of(labels, rec[col]) for col, (_title, labels) in dims]
         if bool(rec.get("suppressed", False)):
-            line += [charts.SECRET(), "", "", _("secret statistique")]
+            from .charts_questions import secret_note  # issue 22: primary or protecting another cell
+            line += [charts.SECRET(), "", "", secret_note(rec)]
         else:
             line += [_fmt(rec.get("value"), kind), charts.ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
                      charts.fmt_n(rec.get("n")), charts.caution(rec.get("low_precision", False))]
@@ -370,7 +371,7 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
             "" if hidden else charts.ci_text(rec.get("ci_low"), rec.get("ci_high"), unit),
             "" if hidden or charts.is_missing(p_adj) else f"{p_adj:.3f}".replace(".", ",") if charts.is_french()
             else f"{p_adj:.3f}",
-            _("oui") if bool(rec.get("significant")) else _("non"),
+            charts.SECRET() if hidden else _("oui") if bool(rec.get("significant")) else _("non"),  # issue 22
         ])
     blocks.append(Block("evolutions", _("Évolutions entre vagues successives"), change, None, c_headers, c_rows))
     return blocks

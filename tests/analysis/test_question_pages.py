@@ -226,3 +226,19 @@ def test_overview_opens_with_headline_numbers_and_the_completions_curve(filled, 
         assert reverse("analysis:question", args=[filled.slug, q]) in html
     curve = csv(client_.get(reverse("analysis:overview_data", args=[filled.slug, "completions"])))
     assert curve["cumulative"].iloc[-1] == 55
+
+
+def test_a_hidden_change_between_waves_reads_secret_never_not_significant(survey, client_):
+    from tests.analysis.dashboard_data import add_wave
+
+    seed(survey)
+    old = add_wave(survey, "2025")
+    seed(survey, old, cells=[("contact_service", "researchers")])  # website: the 3 small-cell answers only
+    html = client_.get(reverse("analysis:trends", args=[survey.slug])).content.decode()
+    table = html[html.index('id="evolutions"'):]
+    row = re.search(r"<tr><th scope=\"row\">[^<]*</th><td>Site internet</td>(.*?)</tr>", table, flags=re.S)
+    assert row, table[:2000]
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[0] == "secret" and cells[-1] == "secret", cells
+    channels = client_.get(reverse("analysis:channels", args=[survey.slug]) + "?vague=2025").content.decode()
+    assert "secret primaire : moins de 5 réponses" in channels
