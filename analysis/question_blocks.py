@@ -134,7 +134,7 @@ def _rows(q, table: pd.DataFrame, dims: list[tuple[str, dict]], bar_labels: dict
 
 
 def question_blocks(d, f, code: str) -> list:
-    """Three blocks: all respondents and categories (chart), channels (chart), channel × category."""
+    """All respondents (bars), categories and channels (heatmaps; a number: ranges), channel × category (table)."""
     q = _info(d, code)
     weight, k = d.weight_column(f), f.min_cell
     d.needed = [code]
@@ -157,13 +157,18 @@ def question_blocks(d, f, code: str) -> list:
             "réponses possibles)"), QuestionType.NUMBER: _("valeur déclarée"),
             QuestionType.MATRIX: _("% de satisfaits (4 ou 5)")}[q.type]
 
+    bar = "item" if q.type == QuestionType.MATRIX else "choice"
+
     def figure(table: pd.DataFrame, group: str, labels: dict, title: str):
         if q.type == QuestionType.NUMBER:
             return lambda: charts_questions.number_ranges(table, group=group, group_labels=labels, title=title,
                                                           value_label=what)
-        bar = "item" if q.type == QuestionType.MATRIX else "choice"
-        return lambda: charts_questions.grouped_bars(table, group=group, group_labels=labels, bar=bar,
-                                                     bar_labels=bar_labels, title=title, value_label=what)
+        if len(labels) == 1:  # all respondents: one bar per answer, its interval, its value written
+            return lambda: charts_questions.grouped_bars(table, group=group, group_labels=labels, bar=bar,
+                                                         bar_labels=bar_labels, title=title, value_label=what)
+        # answers × groups: every value written in its cell (no colour to decode), "secret" where hidden
+        return lambda: charts.heatmap(table, rows=bar, cols=group, row_labels=bar_labels, col_labels=labels,
+                                      kind="share", title=title, value_label=what)
 
     def note(table: pd.DataFrame) -> str:
         from .selectors import n_hidden
@@ -171,16 +176,30 @@ def question_blocks(d, f, code: str) -> list:
         hidden = n_hidden(table.drop_duplicates([c for c in ("channel", "category") if c in table.columns]))
         return (_("%(n)s case(s) masquée(s) par le secret statistique.") % {"n": hidden}) if hidden else ""
 
-    t1 = f"{q.code} — {what}, " + _("ensemble et par catégorie (IC à 95 %)")
+    cat_dim, ch_dim = (_("Catégorie"), first_labels), (_("Canal de contact"), ch_labels)
+    blocks = []
+    if q.type == QuestionType.NUMBER:
+        t1 = f"{q.code} — {what}, " + _("ensemble et par catégorie (IC à 95 %)")
+        blocks.append(Block("ensemble", t1, first, figure(first, "category", first_labels, t1),
+                            _headers(q, [cat_dim[0]]), _rows(q, first, [("category", first_labels)], bar_labels, k),
+                            note=note(first)))
+    else:
+        t0 = f"{q.code} — {what}, " + _("ensemble des répondants (IC à 95 %)")
+        t1 = f"{q.code} — {what}, " + _("par catégorie")
+        everyone_only = total.assign(category=ALL) if len(total) else total
+        blocks.append(Block("ensemble", t0, everyone_only, figure(everyone_only, "category", {ALL: everyone}, t0),
+                            _headers(q, [cat_dim[0]]), _rows(q, everyone_only, [("category", {ALL: everyone})],
+                                                             bar_labels, k), note=note(everyone_only)))
+        blocks.append(Block("categories", t1, by_cat, figure(by_cat, "category", cat_labels, t1),
+                            _headers(q, [cat_dim[0]]), _rows(q, by_cat, [("category", cat_labels)], bar_labels, k),
+                            note=note(by_cat)))
     t2 = f"{q.code} — {what}, " + _("par canal de contact (IC à 95 %)")
     t3 = f"{q.code} — {what}, " + _("par canal de contact et catégorie")
-    cat_dim, ch_dim = (_("Catégorie"), first_labels), (_("Canal de contact"), ch_labels)
-    return [
-        Block("ensemble", t1, first, figure(first, "category", first_labels, t1), _headers(q, [_("Catégorie")]),
-              _rows(q, first, [("category", first_labels)], bar_labels, k), note=note(first)),
-        Block("canaux", t2, by_channel, figure(by_channel, "channel", ch_labels, t2),
-              _headers(q, [_("Canal de contact")]), _rows(q, by_channel, [("channel", ch_labels)], bar_labels, k),
-              note=note(by_channel)),
-        Block("canal-categorie", t3, grid, None, _headers(q, [_("Canal de contact"), _("Catégorie")]),
-              _rows(q, grid, [("channel", ch_dim[1]), ("category", cat_labels)], bar_labels, k), note=note(grid)),
-    ]
+    blocks.append(Block("canaux", t2, by_channel, figure(by_channel, "channel", ch_labels, t2), _headers(q, [ch_dim[0]]),
+                        _rows(q, by_channel, [("channel", ch_labels)], bar_labels, k), note=note(by_channel)))
+    grid_block = Block("canal-categorie", t3, grid, None, _headers(q, [ch_dim[0], cat_dim[0]]),
+                       _rows(q, grid, [("channel", ch_labels), ("category", cat_labels)], bar_labels, k),
+                       note=note(grid))
+    grid_block.closed = True  # a long table: folded like the tables under the charts
+    blocks.append(grid_block)
+    return blocks
