@@ -1,10 +1,11 @@
 """Plotly figures of the question pages (choices, numbers, matrices) and of the overview's curve.
 
 Like :mod:`analysis.charts`: nothing here computes a statistic; the tables come suppressed. A
-suppressed group draws no bar: its legend or axis label says "secret", and the data table under
-the chart (what a screen reader reaches) says why (:func:`secret_note`). Colours are the
-Okabe–Ito palette of :data:`analysis.charts.PALETTE` (colour-blind safe); grouped bars are side by
-side (plotly's ``barmode="group"`` offsets), so their interval whiskers never cover one another.
+suppressed group draws nothing: its axis label says "secret", and the data table under the chart
+(what a screen reader reaches) says why (:func:`secret_note`). Colours are the Okabe–Ito palette of
+:data:`analysis.charts.PALETTE` (colour-blind safe). The question pages also use the dashboards'
+own :func:`analysis.charts.bar_ci` (all respondents) and :func:`analysis.charts.heatmap` (answers ×
+categories or channels, every value written in its cell).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from . import charts
 
-__all__ = ["secret_note", "secret_text", "grouped_bars", "number_ranges", "cumulative_lines"]
+__all__ = ["secret_note", "secret_text", "number_ranges", "cumulative_lines"]
 
 
 def secret_note(rec: Mapping, min_cell: int | None = None) -> str:
@@ -48,54 +49,6 @@ def _colour(k: int) -> str:
 
 def _layout(title: str, n_rows: int, **extra) -> dict:
     return charts._base_layout(title, height=max(260, 110 + 28 * n_rows), **extra)
-
-
-def grouped_bars(table: pd.DataFrame, *, group: str, group_labels: Mapping, bar: str, bar_labels: Mapping,
-                 title: str, value_label: str, kind: str = "share") -> go.Figure:
-    """Horizontal bars: one row per ``bar`` value (a choice, an item), one colour per ``group``
-    (all respondents, then categories or channels), each bar with its 95 % interval.
-
-    ``table``: group, bar, value, ci_low, ci_high, n_cell or n, suppressed.
-    """
-    y_names = [charts._name(bar_labels, code, 30) for code in bar_labels]
-    traces = []
-    for k, (gcode, glabel) in enumerate(group_labels.items()):
-        part = table[table[group].map(charts._key) == charts._key(gcode)] if len(table) else table
-        if not len(part):
-            continue
-        hidden = bool(part["suppressed"].fillna(True).any())
-        index = {charts._key(r[bar]): r for r in part.to_dict("records")}
-        xs, plus, minus, text, custom = [], [], [], [], []
-        for code in bar_labels:
-            rec = index.get(charts._key(code))
-            if rec is None or hidden or charts.is_missing(rec.get("value")):
-                xs.append(None), plus.append(None), minus.append(None), text.append(""), custom.append(["", ""])
-                continue
-            v, lo, hi = float(rec["value"]), rec.get("ci_low"), rec.get("ci_high")
-            xs.append(v)
-            plus.append(None if charts.is_missing(hi) else float(hi) - v)
-            minus.append(None if charts.is_missing(lo) else v - float(lo))
-            text.append(charts.fmt_value(v, kind) + ("*" if bool(rec.get("low_precision", False)) else ""))
-            custom.append([charts.fmt_n(rec.get("n_cell", rec.get("n"))), charts.ci_text(lo, hi, kind)])
-        name = charts._esc(glabel) + (f" ({charts.SECRET()})" if hidden else "")
-        traces.append(go.Bar(
-            x=xs, y=y_names, name=name, orientation="h", marker={"color": _colour(k)}, text=text,
-            textposition="outside", cliponaxis=False, customdata=custom,
-            error_x={"type": "data", "array": plus, "arrayminus": minus, "symmetric": False, "color": "#161616",
-                     "thickness": 1.2, "width": 3},
-            hovertemplate=(name + "<br>%{y}<br>" + charts._esc(value_label) + " : %{text}<br>" + _("IC à 95 %")
-                           + " : %{customdata[1]}<br>n = %{customdata[0]}<extra></extra>"),
-        ))
-    lo, hi = charts.KIND_RANGE.get(kind, (None, None))
-    n_rows = len(y_names) * max(1, len(traces))
-    return go.Figure(traces, layout=_layout(
-        title, n_rows, barmode="group", bargap=0.25, bargroupgap=0.05,
-        legend={"orientation": "h", "y": -0.12, "yanchor": "top", "traceorder": "normal"},
-        xaxis={"range": [lo, hi], "title": {"text": charts._esc(value_label)}, "gridcolor": "#e5e5e5",
-               "automargin": True},
-        yaxis={"autorange": "reversed", "automargin": True},
-        margin={"l": 10, "r": 40, "t": 20, "b": 90},
-    ))
 
 
 def number_ranges(table: pd.DataFrame, *, group: str, group_labels: Mapping, title: str,
@@ -156,7 +109,8 @@ def cumulative_lines(table: pd.DataFrame, *, wave_labels: Mapping, title: str) -
             continue
         traces.append(go.Scatter(
             x=[str(d) for d in part["day"]], y=[int(v) for v in part["cumulative"]], mode="lines+markers",
-            name=charts._esc(label), line={"color": _colour(k), "width": 2, "shape": "hv"}, marker={"size": 5},
+            name=charts._esc(label), showlegend=True, line={"color": _colour(k), "width": 2, "shape": "hv"},
+            marker={"size": 5},
             hovertemplate=charts._esc(label) + "<br>%{x}<br>" + _("réponses complètes cumulées") + " : %{y}<extra></extra>"))
     return go.Figure(traces, layout=charts._base_layout(
         title, height=340, legend={"orientation": "h", "y": -0.2, "yanchor": "top"},

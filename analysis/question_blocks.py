@@ -164,8 +164,8 @@ def question_blocks(d, f, code: str) -> list:
             return lambda: charts_questions.number_ranges(table, group=group, group_labels=labels, title=title,
                                                           value_label=what)
         if len(labels) == 1:  # all respondents: one bar per answer, its interval, its value written
-            return lambda: charts_questions.grouped_bars(table, group=group, group_labels=labels, bar=bar,
-                                                         bar_labels=bar_labels, title=title, value_label=what)
+            return lambda: charts.bar_ci(table, by=bar, labels=bar_labels, kind="share", title=title,
+                                         value_label=what)
         # answers × groups: every value written in its cell (no colour to decode), "secret" where hidden
         return lambda: charts.heatmap(table, rows=bar, cols=group, row_labels=bar_labels, col_labels=labels,
                                       kind="share", title=title, value_label=what)
