@@ -243,3 +243,35 @@ def test_a_hidden_change_between_waves_reads_secret_never_not_significant(survey
     assert cells[0] == "secret" and cells[-1] == "secret", cells
     channels = client_.get(reverse("analysis:channels", args=[survey.slug]) + "?vague=2025").content.decode()
     assert "secret primaire : moins de 5 réponses" in channels
+
+
+def test_headline_indicators_have_wilson_ci_and_newcombe_change_since_last_wave(survey, client_):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from surveys.models import Participant, Response, UserCategory
+    from tests.analysis.dashboard_data import add_wave
+
+    old = add_wave(survey, "2025")
+    new = survey.waves.get(code="2026")
+    for i in range(40):
+        respond(survey, old, "researchers", "website", {"SAT_OVERALL": [2, 3, 4, 5][i % 4]})  # 20 / 40 satisfied
+        respond(survey, new, "researchers", "website", {"SAT_OVERALL": [3, 4, 5, 5][i % 4]})  # 30 / 40
+    cat = UserCategory.objects.get(code="researchers")
+    for i in range(4):  # 4 invited, 1 complete: RR1 = RR2 = 25 %
+        p = Participant(survey=survey, wave=new, email=f"p{i}@example.org", category=cat)
+        p.issue_token()
+        p.invited_at = new.opens_at
+        p.save()
+    r = Response.objects.filter(wave=new).first()
+    r.participant = Participant.objects.get(email="p0@example.org")
+    r.save()
+    html = client_.get(reverse("analysis:overview", args=[survey.slug])).content.decode()
+    head = html[html.index("Chiffres clés"):html.index("Réponses par vague")]
+    pct = lambda x: f"{100 * x:.0f}\u00a0%"  # noqa: E731 - the page's rounding, 0 decimals
+    low, high = proportion_confint(30, 40, method="wilson")
+    assert f"<td>{pct(0.75)}</td><td>[{pct(low)} ; {pct(high)}]</td><td>40</td>" in head
+    d_low, d_high = confint_proportions_2indep(30, 40, 20, 40, method="newcomb", compare="diff")
+    assert f"+25 [+{100 * d_low:.0f} ; +{100 * d_high:.0f}]" in head
+    assert "Évolution depuis Vague 2025" in head
+    assert "RR1 25,0 % · RR2 25,0 %" in re.sub(r"\s+", " ", head)
+    assert ">80<" in head  # complete responses of both waves
