@@ -275,3 +275,10 @@ def test_headline_indicators_have_wilson_ci_and_newcombe_change_since_last_wave(
     assert "Évolution depuis Vague 2025" in head
     assert "RR1 25,0 % · RR2 25,0 %" in re.sub(r"\s+", " ", head)
     assert ">80<" in head  # complete responses of both waves
+
+
+
+def test_question_page_in_english_uses_english_notes_and_typography(filled, client_):
+    html = client_.get(reverse("analysis:question", args=[filled.slug, "USED"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Several answers allowed: the % of respondents" in html and "Plusieurs réponses possibles" not in html
+    assert "% of mentions" in html and "95% CI" in html and "IC à 95" not in html
