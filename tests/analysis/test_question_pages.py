@@ -282,3 +282,15 @@ def test_question_page_in_english_uses_english_notes_and_typography(filled, clie
     html = client_.get(reverse("analysis:question", args=[filled.slug, "USED"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Several answers allowed: the % of respondents" in html and "Plusieurs réponses possibles" not in html
     assert "% of mentions" in html and "95% CI" in html and "IC à 95" not in html
+
+
+def test_a_0_to_10_distribution_is_drawn_in_a_colour_blind_safe_ordered_scale():
+    from analysis import charts
+
+    table = pd.DataFrame({"category": ["x"] * 11, "code": range(11), "share": [1 / 11] * 11, "n": [2] * 11,
+                          "n_cell": [22] * 11, "suppressed": [False] * 11})
+    fig = charts.stacked_distribution(table, by="category", labels={"x": "X"}, code_labels={v: str(v) for v in range(11)},
+                                      title="t")
+    colours = [t.marker.color for t in fig.data]
+    assert colours == charts.DIVERGING_11 and len(set(colours)) == 11
+    assert not set(colours) & {"#d62728", "#2ca02c", "#ff7f0e"}  # plotly's red/green/orange defaults
