@@ -455,6 +455,10 @@ class Dashboard:
             return _distribution_spec(self, code)
         if kind == "disttotal":
             return _distribution_total_spec(self, code)
+        from .question_blocks import question_spec  # issue 22 hook: choice, number, matrix tables
+        found = question_spec(self, kind, code)
+        if found is not None:
+            return found
         raise KeyError(name)
 
     def prefetch(self, requests: Iterable[tuple[str, Sequence[str], int, str | None]]) -> None:

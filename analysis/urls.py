@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from . import ddi_views, views, weighting_views
+from . import ddi_views, question_views, views, weighting_views
 
 app_name = "analysis"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("<slug:slug>/", views.overview, name="overview"),
+    path("<slug:slug>/donnees/<slug:name>.csv", question_views.overview_data, name="overview_data"),  # issue 22
     path("<slug:slug>/canaux/", views.channels, name="channels"),
     path("<slug:slug>/canaux/donnees/<slug:name>.csv", views.channels_data, name="channels_data"),
     path("<slug:slug>/vagues/", views.trends, name="trends"),

@@ -121,7 +121,8 @@ def _alt_rows(table: pd.DataFrame, dims: list[tuple[str, dict]], kind: str) -> t
     for rec in table.to_dict("records"):
         line = [charts.label_of(labels, rec[col]) for col, (_title, labels) in dims]
         if bool(rec.get("suppressed", False)):
-            line += [charts.SECRET(), "", "", _("secret statistique")]
+            from .charts_questions import secret_note  # issue 22: primary or protecting another cell
+            line += [charts.SECRET(), "", "", secret_note(rec)]
         else:
             line += [_fmt(rec.get("value"), kind), charts.ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
                      charts.fmt_n(rec.get("n")), charts.caution(rec.get("low_precision", False))]
@@ -210,9 +211,11 @@ def overview(request: HttpRequest, d: Dashboard, f: Filters) -> HttpResponse:
                        for code in order if code in found]
     tracking = [wave_tracking(w) for w in d.waves if w.code in f.waves]
     tracking = [t for t in tracking if t.total.imported]
+    from .headline import headline_context  # issue 22 hook: headline numbers, completions curve
+    extra = headline_context(request, d, f, data["waves"], tracking)
     return render(request, "analysis/overview.html", _context(
         d, f, "overview", per_wave=data["waves"], counts=counts, tracking=tracking,
-        min_cell=d.survey.min_cell))
+        min_cell=d.survey.min_cell, **extra))
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,7 +371,7 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
             "" if hidden else charts.ci_text(rec.get("ci_low"), rec.get("ci_high"), unit),
             "" if hidden or charts.is_missing(p_adj) else f"{p_adj:.3f}".replace(".", ",") if charts.is_french()
             else f"{p_adj:.3f}",
-            _("oui") if bool(rec.get("significant")) else _("non"),
+            charts.SECRET() if hidden else _("oui") if bool(rec.get("significant")) else _("non"),  # issue 22
         ])
     blocks.append(Block("evolutions", _("Évolutions entre vagues successives"), change, None, c_headers, c_rows))
     return blocks
@@ -444,6 +447,9 @@ def question_blocks(d: Dashboard, f: Filters, code: str) -> list[Block]:
 @require_GET
 @dashboard_page("question")
 def question(request: HttpRequest, d: Dashboard, f: Filters, code: str) -> HttpResponse:
+    from . import question_views  # issue 22 hook: choice, number and matrix questions
+    if question_views.handles(d, code):
+        return question_views.question(request, d, f, code)
     q = _scored_question(d, code)
     blocks = question_blocks(d, f, code)
     _finish(request, blocks, lambda name: reverse("analysis:question_data", args=[d.survey.slug, code, name]), f)
@@ -453,6 +459,9 @@ def question(request: HttpRequest, d: Dashboard, f: Filters, code: str) -> HttpR
 @require_GET
 @dashboard_page("question")
 def question_data(request: HttpRequest, d: Dashboard, f: Filters, code: str, name: str) -> HttpResponse:
+    from . import question_views  # issue 22 hook: choice, number and matrix questions
+    if question_views.handles(d, code):
+        return question_views.question_data(request, d, f, code, name)
     return _block_csv(d, question_blocks(d, f, code), name)
 
 

@@ -273,6 +273,29 @@ def weighting_run(site: Site) -> None:
     site.goto(f"/analyse/{site.survey.slug}/ponderation/{wave.code}/calages/{run.pk}/")
 
 
+def analysis_question_of(qtype: str) -> Callable[[Site], None]:
+    """The analyst's page of the first `qtype` question, on generated responses of the current wave."""
+
+    def reach(site: Site) -> None:
+        from django.core.management import call_command
+
+        from surveys.models import Question, Response
+
+        wave = site.survey.current_wave()
+        if not Response.objects.filter(wave=wave, status="complete").exists():
+            call_command("generate_responses", "--survey", site.survey.slug, "--n", "60", "--waves", wave.code,
+                         stdout=open("/dev/null", "w"))
+        if not qtype:
+            site.goto(f"/analyse/{site.survey.slug}/")
+            return
+        q = Question.objects.filter(survey=site.survey, type=qtype).order_by("section__order", "order").first()
+        if q is None:
+            pytest.skip(f"the survey has no {qtype!r} question")
+        site.goto(f"/analyse/{site.survey.slug}/questions/{q.code}/")
+
+    return reach
+
+
 INVALIDATE_JS = r"""
 ({code, type, required, max_length}) => {
   const box = document.getElementById("q-" + code);
@@ -359,6 +382,10 @@ PAGES: list[Page | Steps] = [
     Page("weighting-index", "/analyse/{slug}/ponderation/", respondent=False, login="analyst"),
     Page("weighting-wave", weighting_wave, respondent=False, login="designer"),
     Page("weighting-wave-error", weighting_bad_margins, respondent=False, error=True, status=400, login="designer"),
+    # issue 22: the analyst's page of every question type (and the overview), with responses
+    *[Page(f"analysis-question-{qtype}", analysis_question_of(qtype), respondent=False, login="analyst")
+      for qtype in QUESTION_TYPES if qtype != "text"],
+    Page("analysis-overview-with-responses", analysis_question_of(""), respondent=False, login="analyst"),
     Page("weighting-run", weighting_run, respondent=False, login="analyst"),  # last: it adds responses
 ]
 
