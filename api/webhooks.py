@@ -5,7 +5,7 @@ Signature (documented with a verification snippet in ``docs/api.md``)::
     Ecoute-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
 
 An event makes one :class:`~api.models.Delivery` per subscribed webhook (unique per event, so a
-repeated trigger sends nothing twice) and enqueues the task :func:`api.tasks.deliver_webhook` once
+repeated trigger sends nothing twice) and enqueues the task :func:`deliver_webhook` (a task of Django's tasks framework, in this module) once
 the transaction commits. A failed attempt (network error, timeout, any non-2xx) schedules the next
 one after 1, 2, 4, 8... minutes (``WEBHOOK_MAX_ATTEMPTS`` in all, then the delivery is "failed"):
 through the task queue's ``run_after`` when the backend can defer, else at the next
@@ -27,6 +27,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.tasks import task
 from django.utils import timezone
 
 from .models import Delivery, DeliveryStatus, Webhook
@@ -63,8 +64,6 @@ def event_emit(survey_id: int, event: str, key: str, data: dict,
     ``data`` carries ids only; ``microdata()`` (the answers) is added for webhooks with the
     microdata scope whose creator may still export microdata.
     """
-    from .tasks import deliver_webhook
-
     created = []
     hooks = Webhook.objects.filter(survey_id=survey_id, active=True).select_related("survey", "created_by")
     extra = None
@@ -133,8 +132,6 @@ def delivery_attempt(delivery_id: int, now=None) -> Delivery | None:
 
 
 def _schedule_retry(delivery: Delivery) -> None:
-    from .tasks import deliver_webhook
-
     if deliver_webhook.get_backend().supports_defer:
         deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
     # else: the next `manage.py webhooks_deliver` sends it once due
@@ -146,3 +143,15 @@ def deliveries_due(now=None) -> list[Delivery]:
     due = list(Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
                .order_by("next_attempt_at").values_list("pk", flat=True)[:1000])
     return [d for d in (delivery_attempt(pk, now) for pk in due) if d is not None]
+
+
+@task
+def deliver_webhook(delivery_id: int) -> dict:
+    """One delivery attempt, in the background. Enqueued on commit by :func:`event_emit`; retries
+    are enqueued with ``run_after`` when the backend can defer (a database queue with a worker),
+    else sent by ``manage.py webhooks_deliver``. The argument is the delivery's id (JSON)."""
+    delivery = delivery_attempt(delivery_id)
+    if delivery is None:
+        return {"delivery": delivery_id, "sent": False}
+    return {"delivery": delivery_id, "status": delivery.status, "attempts": delivery.attempts,
+            "http_status": delivery.last_status_code}

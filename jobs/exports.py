@@ -5,7 +5,7 @@ downloaded by the user who asked for it until `expires_at` (`EXPORT_JOBS_TTL` af
 then the worker's housekeeping deletes it (EXPIRED). The file is written to ``<id>.part`` and
 renamed to ``<id>`` (atomic on one file system) only once complete, and the job turns DONE after
 the rename: a half file is never offered, whether the task fails or its worker is killed (the
-worker's recovery then fails the job, see `jobs.worker.ON_LOST`).
+worker's recovery then fails the job, see `jobs.lost.ON_LOST`).
 """
 
 from __future__ import annotations

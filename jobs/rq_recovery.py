@@ -18,10 +18,11 @@ from datetime import datetime, timedelta, timezone
 
 import rq
 from django.conf import settings
-from django.utils.module_loading import import_string
 from rq.exceptions import NoSuchJobError
 from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+from .lost import task_lost
 
 logger = logging.getLogger("jobs")
 CLAIM_KEY = "ecoute:rq-lost:{}"
@@ -49,18 +50,12 @@ def _lost(job, now: datetime, stale: timedelta) -> bool:
 
 def _recover(job, queue) -> None:
     """Fail the job as lost, then resume or report it (as `jobs.worker.tasks_reap_lost` does)."""
-    from .worker import ON_LOST, RESUMABLE
-
     StartedJobRegistry(queue=queue).remove_executions(job)
     job.set_status(JobStatus.FAILED)
     FailedJobRegistry(queue=queue).add(job, exc_string="WorkerLost: the worker stopped reporting")
-    path, args, kwargs = job.func_name, list(job.args), dict(job.kwargs)
-    if path in RESUMABLE:
-        import_string(path).enqueue(*args, **kwargs)
-    if path in ON_LOST:
-        import_string(ON_LOST[path])(*args, **kwargs)
-    logger.warning("rq job %s (%s) lost with its worker%s", job.id, path,
-                   ": enqueued again" if path in RESUMABLE else "")
+    resumed = task_lost(job.func_name, list(job.args), dict(job.kwargs))
+    logger.warning("rq job %s (%s) lost with its worker%s", job.id, job.func_name,
+                   ": enqueued again" if resumed else "")
 
 
 def rq_reap_lost(now: datetime | None = None) -> int:

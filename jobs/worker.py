@@ -25,14 +25,11 @@ from django.tasks import TaskResultStatus, task_backends
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .lost import task_lost
 from .models import WorkerBeat
 
 logger = logging.getLogger("jobs")
 
-# Tasks that are safe to run again from the start when their worker died: they skip finished work.
-RESUMABLE = {"surveys.tasks.send_invitations"}
-# Called with the lost task's args and kwargs when its worker died (e.g. fail its export job).
-ON_LOST: dict[str, str] = {"analysis.export_jobs.export_run": "jobs.exports.export_job_lost"}
 # Called at each housekeeping round (the scheduler, expired export files...).
 HOUSEKEEPING: list[str] = ["jobs.schedule.schedule_tick", "jobs.exports.export_jobs_purge_expired"]
 
@@ -63,12 +60,9 @@ def tasks_reap_lost(now=None) -> int:
                 continue
             row.set_failed(WorkerLost(f"worker {row.worker_ids[-1] if row.worker_ids else '?'} stopped"))
             args, kwargs = row.args_kwargs["args"], row.args_kwargs["kwargs"]
-            if row.task_path in RESUMABLE:
-                import_string(row.task_path).using(queue_name=row.queue_name).enqueue(*args, **kwargs)
-            if row.task_path in ON_LOST:
-                import_string(ON_LOST[row.task_path])(*args, **kwargs)
+            resumed = task_lost(row.task_path, args, kwargs, row.queue_name)
             logger.warning("task %s (%s) lost with its worker%s", row.pk, row.task_path,
-                           ": enqueued again" if row.task_path in RESUMABLE else "")
+                           ": enqueued again" if resumed else "")
             reaped += 1
     WorkerBeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
     return reaped
