@@ -27,7 +27,7 @@ import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
-from surveys.forms import DONT_KNOW
+from surveys.answers import DONT_KNOW
 from surveys.models import Answer, Channel, Question, QuestionType, ResponseStatus, Survey, UserCategory, Wave
 from surveys.services.xlsform_columns import DONT_KNOW_LABEL, SCORE_LABELS
 

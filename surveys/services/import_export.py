@@ -76,7 +76,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from ..logic import ConditionError, validate_condition
 from ..models import (
     NOTICE_ELEMENTS, Channel, Choice, Participant, Question, QuestionType, Response, Section, Survey, UserCategory,

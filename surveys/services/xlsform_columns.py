@@ -28,7 +28,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from .import_export import NOTICE_KEYS, RETENTION_KEYS, SLUG_RE
 
 ROLE = {"role": "ecoute_role", "channel": "ecoute_channel", "categories": "ecoute_categories",

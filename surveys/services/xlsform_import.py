@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from ..models import Channel, UserCategory
 from .import_export import SCHEMA, VERSION, SurveyImportError, survey_import, validate_document
 from .relevance import RelevanceError, relevant_to_condition
