@@ -47,8 +47,8 @@ from ..models import (
     Participant, ResponseStatus, Wave, audit, tr,
 )
 from .participants_file import (  # noqa: F401 (re-exported: the import of the participants' file)
-    COLUMNS, LANGUAGES, MAX_FILE_BYTES, MAX_ROWS, MAX_XLSX_UNCOMPRESSED, REQUIRED_COLUMNS, ImportFileError, ImportReport,
-    RowProblem, participants_import,
+    COLUMNS, LANGUAGES, MAX_FILE_BYTES, MAX_ROWS, MAX_XLSX_UNCOMPRESSED, REQUIRED_COLUMNS, ImportFileError,
+    ImportReport, RowProblem, participants_import,
 )
 
 INVITATION = "invitation"
