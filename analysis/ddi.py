@@ -27,7 +27,7 @@ import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
-from surveys.forms import DONT_KNOW
+from surveys.answers import DONT_KNOW
 from surveys.models import (
     SCORED_TYPES, Answer, Channel, Question, QuestionType, ResponseStatus, Survey, UserCategory, Wave,
 )

@@ -45,3 +45,9 @@ def demo_weighting(survey, stdout=None) -> list:
         if stdout is not None:
             stdout.write(f"Wave {wave.code}: {weighting_runs.run_description(runs[-1])} ({runs[-1].n} responses).")
     return runs
+
+
+def load(survey, demo) -> None:
+    """``load_demo`` hook (:mod:`surveys.services.demo`): weights, once responses were generated."""
+    if demo.with_responses:
+        demo_weighting(survey, demo.stdout)

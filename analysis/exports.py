@@ -35,6 +35,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from surveys.services.spreadsheets import FORMULA_START, csv_bytes, neutralise, neutralise_frame
+
 from . import xlsx_stream
 from .dont_know import DK_CHOICE, DK_CODE, DK_LABEL, STATA_DK
 
@@ -65,7 +67,6 @@ FORMATS = {
     "codebook-json": ("application/json", "codebook.json"),
     "codebook-md": ("text/markdown; charset=utf-8", "codebook.md"),
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_575  # one header line
 STATA_MAX_STR = 2045
 BASE_COLUMNS = ("wave", "category", "channel", "weight")
@@ -82,41 +83,11 @@ class TooManyRows(ValueError):
     """The data does not fit the format (XLSX holds at most 1,048,576 rows)."""
 
 
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 # --------------------------------------------------------------------------------------------
 # Formula injection and spreadsheets
 # --------------------------------------------------------------------------------------------
-def neutralise(value):
-    """``'`` in front of a text a spreadsheet would read as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _is_text(s: pd.Series) -> bool:
-    return s.dtype == object or pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype)
-
-
-def neutralise_frame(df: pd.DataFrame, xlsx: bool = False) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells (and column names) are neutralised."""
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if _is_text(s):
-            values = s.astype(object)
-            values = values.map(lambda v: neutralise(_ILLEGAL_XLSX.sub("", v) if xlsx and isinstance(v, str) else v))
-            out[col] = values
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
-
-
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV for spreadsheets: UTF-8 with BOM, neutralised text cells, no index."""
-    buf = io.StringIO()
-    neutralise_frame(df).to_csv(buf, index=False, lineterminator="\r\n")
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+# The one rule and the one CSV writer live in surveys.services.spreadsheets (FORMULA_START, neutralise,
+# neutralise_frame, csv_bytes are re-exported here).
 
 
 def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:

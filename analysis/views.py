@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.assets import asset_available
-from surveys.forms import SATISFACTION_LABELS
+from surveys.answers import SATISFACTION_LABELS
 from surveys.models import Answer, QuestionType, ResponseStatus, audit
 from surveys.permissions import ANALYSTS, in_group, is_analyst, surveys_for
 

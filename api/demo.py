@@ -29,3 +29,8 @@ def demo_api_access(stdout, survey: Survey, base: str) -> None:
     _token, secret = token_create(user, DEMO_TOKEN_NAME, ["results:read", "microdata:read"], [survey], 30)
     url = f"{base}{reverse('api_v1:indicator_table', args=[survey.slug])}?by=channel"
     stdout.write(f'  API (demo token)    curl -H "Authorization: Bearer {secret}" "{url}"')
+
+
+def announce(survey: Survey, demo) -> None:
+    """``load_demo`` hook (:mod:`surveys.services.demo`): API URLs and a demo token, after the access lines."""
+    demo_api_access(demo.stdout, survey, demo.base_url)

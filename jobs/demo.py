@@ -15,3 +15,8 @@ def demo_schedule(survey) -> None:
     if wave is None or ScheduledSend.objects.filter(wave=wave).exists():
         return
     ScheduledSend.objects.create(wave=wave, kind="reminder", send_at=timezone.now() + timedelta(days=3))
+
+
+def load(survey, demo) -> None:
+    """``load_demo`` hook (:mod:`surveys.services.demo`): a dated reminder round, listed on /taches/suivi/."""
+    demo_schedule(survey)

@@ -71,3 +71,8 @@ def load_demo_publications(survey: Survey, stdout=None, base: str = "http://127.
     if stdout is not None:
         stdout.write(f"  publications        {base}/publications/  (calendar: {base}/publications/calendrier.ics; "
                      f"the upcoming one is under embargo for 'analyst')")
+
+
+def load(survey: Survey, demo) -> None:
+    """``load_demo`` hook (:mod:`surveys.services.demo`): the demo collection and its publications."""
+    load_demo_publications(survey, demo.stdout, demo.base_url)

@@ -1,45 +1,32 @@
 """One generic form class for every questionnaire step, built from the step's questions.
 
-Only this module knows how a question maps to form fields (field names, "don't know" values,
-matrix items) and back to stored answers, so the wizard, the resume code and the review page
-all go through `SectionForm`.
+Only this module knows how a question maps to form fields; how posted values map to stored
+answers and back (field names, "don't know" values, matrix items) is :mod:`surveys.answers`, which
+the services use without any form. The wizard, the resume code and the review page all go through
+`SectionForm`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Choice, Question, QuestionType, UserCategory, tr
+from .answers import (  # noqa: F401 (re-exported: the answers representation lives in surveys.answers)
+    DONT_KNOW,
+    SATISFACTION_LABELS,
+    StoredAnswer,
+    answer_for_logic,
+    answers_to_data,
+    cleaned_to_answers,
+    matrix_field_name,
+)
+from .models import Question, QuestionType, UserCategory, tr
 
-DONT_KNOW = "nsp"
 TEXT_DEFAULT_MAX = 2000
-
-SATISFACTION_LABELS = {
-    1: _("Très insatisfait"),
-    2: _("Plutôt insatisfait"),
-    3: _("Ni satisfait ni insatisfait"),
-    4: _("Plutôt satisfait"),
-    5: _("Très satisfait"),
-}
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    """What one question's answer becomes in the Answer table."""
-
-    value: float | None = None
-    text: str = ""
-    codes: Any = None
-    dont_know: bool = False
-
-    def is_empty(self) -> bool:
-        return self.value is None and not self.text and not self.codes and not self.dont_know
 
 
 def _scale_choices(question: Question) -> list[tuple[str, str]]:
@@ -120,9 +107,7 @@ class SectionForm(forms.Form):
             ]
         raise ValueError(f"unknown question type {q.type!r}")
 
-    @staticmethod
-    def matrix_field_name(question: Question, item: Choice) -> str:
-        return f"{question.code}__{item.code}"
+    matrix_field_name = staticmethod(matrix_field_name)
 
     # -- rendering helpers ----------------------------------------------------------------
     @cached_property
@@ -168,75 +153,6 @@ def _options(bf: forms.BoundField) -> list[dict[str, Any]]:
     auto_id = bf.auto_id
     return [{"id": f"{auto_id}_{i}", "value": str(v), "label": label, "checked": str(v) in selected}
             for i, (v, label) in enumerate(bf.field.choices)]
-
-
-def cleaned_to_answers(questions: Iterable[Question], data: Mapping[str, Any]) -> dict[str, StoredAnswer]:
-    """Turn a step's cleaned data into StoredAnswers keyed by question code."""
-    answers: dict[str, StoredAnswer] = {}
-    for q in questions:
-        if q.type == QuestionType.MATRIX:
-            items = {}
-            for item in q.choices.all():
-                raw = data.get(SectionForm.matrix_field_name(q, item))
-                if raw == DONT_KNOW:  # kept, as data: exported as the item's reserved code
-                    items[item.code] = DONT_KNOW
-                elif raw not in (None, ""):
-                    items[item.code] = int(raw)
-            answer = StoredAnswer(codes=items or None)
-        else:
-            raw = data.get(q.code)
-            if raw in (None, "", []):
-                continue
-            if raw == DONT_KNOW:
-                answer = StoredAnswer(dont_know=True)
-            elif q.type in (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS):
-                answer = StoredAnswer(value=float(int(raw)))
-            elif q.type == QuestionType.NUMBER:
-                answer = StoredAnswer(value=float(raw))
-            elif q.type == QuestionType.SINGLE:
-                answer = StoredAnswer(text=str(raw))
-            elif q.type == QuestionType.MULTIPLE:
-                answer = StoredAnswer(codes=list(raw))
-            else:
-                answer = StoredAnswer(text=str(raw))
-        if not answer.is_empty():
-            answers[q.code] = answer
-    return answers
-
-
-def answers_to_data(questions: Iterable[Question], answers: Mapping[str, Any], prefix: str) -> dict[str, list[str]]:
-    """Rebuild the posted data of a step from stored Answer rows (to resume a questionnaire)."""
-    data: dict[str, list[str]] = {}
-    for q in questions:
-        answer = answers.get(q.code)
-        if answer is None:
-            continue
-        if q.type == QuestionType.MATRIX:
-            for item_code, score in (answer.codes or {}).items():
-                data[f"{prefix}-{q.code}__{item_code}"] = [DONT_KNOW if score == DONT_KNOW else str(int(score))]
-        elif answer.dont_know:
-            data[f"{prefix}-{q.code}"] = [DONT_KNOW]
-        elif q.type in (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS):
-            data[f"{prefix}-{q.code}"] = [str(int(answer.value))]
-        elif q.type == QuestionType.NUMBER:
-            value = answer.value
-            data[f"{prefix}-{q.code}"] = [str(int(value)) if float(value).is_integer() else str(value)]
-        elif q.type == QuestionType.MULTIPLE:
-            data[f"{prefix}-{q.code}"] = [str(c) for c in (answer.codes or [])]
-        else:
-            data[f"{prefix}-{q.code}"] = [answer.text]
-    return data
-
-
-def answer_for_logic(question_type: str, answer: StoredAnswer) -> Any:
-    """The value a display condition compares: a number, a code, or a list of codes."""
-    if answer.dont_know:
-        return None
-    if answer.value is not None:
-        return answer.value
-    if question_type == QuestionType.MULTIPLE:
-        return answer.codes or []
-    return answer.text or None
 
 
 class CategoryForm(forms.Form):

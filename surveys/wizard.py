@@ -8,13 +8,10 @@ a draft Response, so an expired session loses nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import OrderedDict
 from typing import Any
 
 from django.contrib import messages
-from django.core import signing
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,51 +27,19 @@ from .gate import survey_gate
 from .resume import shown_code
 from .models import Response, Survey, UserCategory
 from .services import browser_once, notifications
-from .wizard_flow import render_next_step_in_place, review_enabled, session_set
+from .services.review import review_rows
+from .services.runs import (  # noqa: F401 (unsign_run: re-exported for the views)
+    answers_after_step, answers_memo_key, get_run, kept_codes, save_run, sign_run, storage_prefix,
+    stored_steps_answers, unsign_run,
+)
+from .wizard_flow import render_next_step_in_place, review_enabled
 from .services.responses import (
     Run, answers_for_logic, response_load_answers, section_questions, response_save_step, response_submit, survey_structure,
-    visible_question_codes, visible_questions, visible_sections,
+    visible_questions, visible_sections,
 )
 
 CATEGORY_STEP = "categorie"
 REVIEW_STEP = "recapitulatif"
-RUN_SIGNER_SALT = "ecoute.run"
-
-
-def run_session_key(slug: str) -> str:
-    return f"ecoute_run_{slug}"
-
-
-def get_run(request: HttpRequest, survey: Survey) -> Run | None:
-    run = Run.from_session(request.session.get(run_session_key(survey.slug)))
-    if run is not None and run.survey_id != survey.pk:
-        return None
-    return run
-
-
-def save_run(request: HttpRequest, survey: Survey, run: Run) -> None:
-    session_set(request.session, run_session_key(survey.slug), run.to_session())
-
-
-def sign_run(run: Run) -> str:
-    """A signed copy of the run for the page: lets an expired session be recovered from a post."""
-    return signing.dumps(run.to_session(), salt=RUN_SIGNER_SALT, compress=True)
-
-
-def unsign_run(value: str) -> Run | None:
-    try:
-        return Run.from_session(signing.loads(value, salt=RUN_SIGNER_SALT, max_age=7 * 24 * 3600))
-    except signing.BadSignature:
-        return None
-
-
-def storage_prefix(survey: Survey) -> str:
-    return f"ecoute_wizard_{survey.slug}"
-
-
-def answers_memo_key(slug: str) -> str:
-    return f"ecoute_answers_{slug}"
-
 
 class WizardSessionStorage(SessionStorage):
     """formtools' session storage, minus a session write on every read.
@@ -111,13 +76,6 @@ class WizardSessionStorage(SessionStorage):
         super().set_step_files(step, files)
         if self.data[self.step_files_key].get(step) != before:
             self._changed()
-
-
-def _step_digest(questions: list, data: MultiValueDict) -> str:
-    """What a step's validation depends on (besides the questionnaire's version): the questions
-    shown and the posted data."""
-    payload = json.dumps([[q.id for q in questions], sorted(data.lists())], separators=(",", ":"))
-    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
 
 class SurveyWizard(NamedUrlSessionWizardView):
@@ -189,32 +147,17 @@ class SurveyWizard(NamedUrlSessionWizardView):
         """
         if self._answers_cache is None:
             session = self.request.session
-            version = str(self.survey.updated_at)
-            memo = session.get(answers_memo_key(self.survey.slug)) or {}
-            known = memo.get("steps", {}) if memo.get("v") == version else {}
-            answers: dict[str, StoredAnswer] = {}
-            fresh: dict[str, list] = {}
-            category = self.category()
-            for section in self.structure:
-                data = self.storage.get_step_data(section.code)
-                if data is None:
-                    continue
-                questions = visible_questions(section, category, answers_for_logic(self.structure, answers))
-                digest = _step_digest(questions, data)
-                hit = known.get(section.code)
-                if hit is not None and hit[0] == digest:
-                    step_answers = {code: StoredAnswer(*fields) for code, fields in hit[1].items()}
-                else:
-                    form = SectionForm(data=data, prefix=self.get_form_prefix(section.code, SectionForm),
-                                       questions=questions)
-                    step_answers = form.stored_answers() if form.is_valid() else {}
-                fresh[section.code] = [digest, {code: [a.value, a.text, a.codes, a.dont_know]
-                                                for code, a in step_answers.items()}]
-                answers.update(step_answers)
-            if fresh != known:
-                session[answers_memo_key(self.survey.slug)] = {"v": version, "steps": fresh}
+            answers, memo = stored_steps_answers(
+                self.structure, self.category(), self.storage.get_step_data,
+                session.get(answers_memo_key(self.survey.slug)) or {}, str(self.survey.updated_at), self._validate_step)
+            if memo is not None:
+                session[answers_memo_key(self.survey.slug)] = memo
             self._answers_cache = answers
         return self._answers_cache
+
+    def _validate_step(self, section: Any, questions: list, data: Any) -> dict[str, StoredAnswer]:
+        form = SectionForm(data=data, prefix=self.get_form_prefix(section.code, SectionForm), questions=questions)
+        return form.stored_answers() if form.is_valid() else {}
 
     def logic_answers(self) -> dict:
         return answers_for_logic(self.structure, self.answers_so_far())
@@ -270,12 +213,8 @@ class SurveyWizard(NamedUrlSessionWizardView):
             save_run(self.request, self.survey, self.run)
         elif step in self.sections_by_code:
             self._answers_cache = None
-            answers = dict(self.answers_so_far())
-            for q in form.questions:
-                answers.pop(q.code, None)
-            answers.update(form.stored_answers())
-            keep = visible_question_codes(self.structure, self.category(),
-                                          answers_for_logic(self.structure, answers))
+            answers = answers_after_step(self.answers_so_far(), form.questions, form.stored_answers())
+            keep = kept_codes(self.structure, self.category(), answers)
             self.run.category = self.category()
             try:
                 response_save_step(self.run, step, form.stored_answers(), [q.code for q in form.questions],
@@ -316,17 +255,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
 
     def review_rows(self) -> list[dict[str, Any]]:
         """Every visible step with its questions and the answer given, for the review page."""
-        answers = self.answers_so_far()
-        logic = answers_for_logic(self.structure, answers)
-        category = self.category()
-        rows = []
-        for section in visible_sections(self.structure, category, logic):
-            items = []
-            for q in visible_questions(section, category, logic):
-                items.append({"question": q, "answer": display_answer(q, answers.get(q.code))})
-            rows.append({"section": section, "items": items,
-                         "url": reverse("surveys:step", kwargs={"slug": self.survey.slug, "step": section.code})})
-        return rows
+        return review_rows(self.structure, self.category(), self.answers_so_far(), self.survey.slug)
 
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"slug": self.survey.slug, "step": step})
@@ -360,7 +289,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
         for key, form in form_dict.items():
             if isinstance(form, SectionForm):
                 answers.update(form.stored_answers())
-        keep = visible_question_codes(self.structure, self.run.category, answers_for_logic(self.structure, answers))
+        keep = kept_codes(self.structure, self.run.category, answers)
         answers = {k: v for k, v in answers.items() if k in keep}
         # a DatabaseError propagates (before formtools resets the storage): surveys.busy keeps the answers
         result = response_submit(self.run, answers, keep, get_language() or "fr",
@@ -371,32 +300,6 @@ class SurveyWizard(NamedUrlSessionWizardView):
         thanks = redirect("surveys:thanks", slug=self.survey.slug)
         browser_once.record_submission(self.request, thanks, self.survey, result.response_id)
         return thanks
-
-
-def display_answer(question: Any, answer: StoredAnswer | None) -> str:
-    """An answer as the respondent would read it on the review page."""
-    from .forms import SATISFACTION_LABELS
-    from .models import QuestionType, tr
-
-    if answer is None:
-        return _("Pas de réponse")
-    if answer.dont_know:
-        return _("Ne sait pas / non concerné")
-    if question.type == QuestionType.SATISFACTION and answer.value is not None:
-        return f"{int(answer.value)} – {SATISFACTION_LABELS[int(answer.value)]}"
-    if question.type in (QuestionType.SCALE, QuestionType.NPS) and answer.value is not None:
-        return f"{int(answer.value)} / 10"
-    if question.type == QuestionType.NUMBER and answer.value is not None:
-        return f"{answer.value:g}"
-    labels = {c.code: tr(c, "label") for c in question.choices.all()}
-    if question.type == QuestionType.SINGLE:
-        return labels.get(answer.text, answer.text)
-    if question.type == QuestionType.MULTIPLE:
-        return ", ".join(labels.get(c, c) for c in answer.codes or [])
-    if question.type == QuestionType.MATRIX:
-        dont_know = _("Ne sait pas / non concerné")
-        return "; ".join(f"{labels.get(k, k)} : {dont_know if v == 'nsp' else v}" for k, v in (answer.codes or {}).items())
-    return answer.text
 
 
 def restore_storage(request: HttpRequest, survey: Survey, run: Run) -> str | None:

@@ -25,20 +25,14 @@ from typing import Any
 from django.http import HttpResponse
 from formtools.wizard.views import WizardView
 
+from .services.runs import session_set  # noqa: F401 (re-exported)
+
 __all__ = ["render_next_step_in_place", "review_enabled", "session_set"]
 
 
 def review_enabled(survey: Any) -> bool:
     """Does this survey show the review page before the submission? (Default: yes.)"""
     return bool(getattr(survey, "review_page", True))
-
-
-def session_set(session: Any, key: str, value: Any) -> bool:
-    """``session[key] = value`` unless it already holds an equal value; True when it wrote."""
-    if key in session and session[key] == value:
-        return False
-    session[key] = value
-    return True
 
 
 def render_next_step_in_place(wizard: Any, form: Any, stored: bool, **kwargs: Any) -> HttpResponse | None:

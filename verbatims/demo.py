@@ -18,3 +18,9 @@ def demo_themes(survey: Survey) -> ThemeRun | None:
     except RunError:
         return None
     return run_execute(run.pk)
+
+
+def load(survey: Survey, demo) -> None:
+    """``load_demo`` hook (:mod:`surveys.services.demo`): themes, once responses were generated."""
+    if demo.with_responses:
+        demo_themes(survey)

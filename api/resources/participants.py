@@ -6,14 +6,12 @@ Unlike the page, the API writes all or nothing: the rows are checked first (a dr
 one is refused, nothing is written and every problem is returned with its row and field.
 """
 
-
-import csv
-import io
-
+import pandas as pd
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from surveys.services.invitations import participants_import
+from surveys.services.spreadsheets import csv_text
 
 from ..auth import survey_for
 from ..errors import ApiError
@@ -52,12 +50,10 @@ class ImportOut(Schema):
 
 
 def _csv_bytes(rows: list[ParticipantIn]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["email", "category", "channel", "language"])
-    for p in rows:
-        writer.writerow([p.email, p.category, p.channel, p.language])
-    return buf.getvalue().encode()
+    """The payload as the CSV the participants' importer reads (not for a spreadsheet: not neutralised)."""
+    table = pd.DataFrame([[p.email, p.category, p.channel, p.language] for p in rows],
+                         columns=["email", "category", "channel", "language"], dtype=object)
+    return csv_text(table, bom=False, neutral=False).encode()
 
 
 def _problems(items) -> list[dict]:

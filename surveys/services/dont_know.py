@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from ..models import Answer, QuestionType, ResponseStatus
 
 

@@ -24,7 +24,7 @@ from django.db.models import Prefetch
 from django.dispatch import Signal
 from django.utils import timezone
 
-from ..forms import StoredAnswer, answer_for_logic
+from ..answers import StoredAnswer, answer_for_logic
 from ..logic import condition_met
 from .data_version import responses_changed
 from .privacy import mask_personal_data

@@ -16,17 +16,17 @@ Responses that came through open links have no denominator; they are counted apa
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import pandas as pd
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Channel, Participant, Response, ResponseStatus, UserCategory, Wave, audit
+from .spreadsheets import csv_text
 
 COMPLETE, PARTIAL, REFUSED, UNDELIVERABLE, NOT_STARTED, NOT_INVITED = "I", "P", "R", "UO", "NC", "NI"
 DISPOSITION_LABELS = {
@@ -232,13 +232,6 @@ def rates_figure(rows: list[Row], title: str, language: str = "fr") -> dict | No
 
 EXPORT_COLUMNS = ["email", "categorie", "canal", "langue", "statut", "statut_libelle", "invite_le", "relance_le",
                   "ouvert_le", "desinscrit_le", "injoignable"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell that a spreadsheet will not run as a formula (CWE-1236): prefixed with '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _when(value) -> str:
@@ -255,14 +248,8 @@ def participants_status_rows(wave: Wave) -> Iterable[list[str]]:
 
 
 def participants_status_csv(wave: Wave, actor: object) -> tuple[str, int]:
-    """The status list as CSV text (`;`, UTF-8 with BOM for spreadsheets), audited with its count."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    count = 0
-    for row in participants_status_rows(wave):
-        writer.writerow([csv_cell(v) for v in row])
-        count += 1
-    audit(actor, "participants_export", wave.survey.slug, wave=wave.code, rows=count)
-    return out.getvalue(), count
+    """The status list as CSV text (`;`, UTF-8 with BOM for spreadsheets, text neutralised by the
+    platform's one writer), audited with its count."""
+    table = pd.DataFrame(list(participants_status_rows(wave)), columns=EXPORT_COLUMNS, dtype=object)
+    audit(actor, "participants_export", wave.survey.slug, wave=wave.code, rows=len(table))
+    return csv_text(table, sep=";"), len(table)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from ..models import Question, Section, Survey
 from .import_export import (
     CHOICE_CODE_RE, QUESTION_CODE_RE, RESERVED_SECTION_CODES, WITH_CHOICES, _Stop, _Validator,

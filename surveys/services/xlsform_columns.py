@@ -28,7 +28,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from .import_export import NOTICE_KEYS, RETENTION_KEYS, SLUG_RE
 
 ROLE = {"role": "ecoute_role", "channel": "ecoute_channel", "categories": "ecoute_categories",
@@ -128,3 +128,13 @@ def _ecoute_row(row: dict[str, str], out: dict[str, Any]) -> None:
     elif kind == "wave":
         opens, _, closes = value.partition(" ")
         out["waves"].append({"code": code, "label": label["fr"], "opens_at": opens, "closes_at": closes})
+
+
+def complete_nomenclature(declared: list[dict], used: set[str], model: type) -> list[dict]:
+    """The declared codes, plus the used ones the database already knows (so a form written for this
+    service can name them without redeclaring them); an unknown code stays undeclared and the
+    validation names it."""
+    codes = {d["code"] for d in declared}
+    known = {o.code: o for o in model.objects.filter(code__in=used - codes)}
+    return list(declared) + [{"code": c, "label": {"fr": known[c].label_fr, "en": known[c].label_en},
+                              "order": known[c].order} for c in sorted(known)]

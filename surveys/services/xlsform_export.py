@@ -16,7 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from ..models import SCORED_TYPES, Survey
 from .import_export import NOTICE_KEYS, RETENTION_KEYS, SCORED, survey_export
 from .relevance import condition_to_relevant

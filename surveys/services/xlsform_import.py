@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..forms import DONT_KNOW
+from ..answers import DONT_KNOW
 from ..models import Channel, UserCategory
 from .import_export import SCHEMA, VERSION, SurveyImportError, survey_import, validate_document
 from .relevance import RelevanceError, relevant_to_condition
 from .xlsform_read import XLSFormError, codes_in, kept_paths, locate, read_xlsform, where
 from .xlsform_columns import (
-    DONT_KNOW_LABEL, ECOUTE_SHEET, OTHER_CHOICE, OTHER_TEXT, ROLE, ROLE_SCORES, language_of, read_ecoute_sheet,
+    DONT_KNOW_LABEL, ECOUTE_SHEET, OTHER_CHOICE, OTHER_TEXT, ROLE, ROLE_SCORES, complete_nomenclature, language_of,
+    read_ecoute_sheet,
 )
 
 TYPES = {"text": "text", "integer": "number", "decimal": "number", "select one": "single",
@@ -372,19 +373,9 @@ def _document(builder: _Builder, extras: Mapping[str, Any], slug: str | None) ->
     survey["slug"] = slug or survey["slug"]
     used |= set(survey.get("categories", []))
     return {"schema": SCHEMA, "version": VERSION, "survey": survey,
-            "categories": _nomenclature(extras["categories"], used, UserCategory),
-            "channels": _nomenclature(extras["channels"], channels, Channel),
+            "categories": complete_nomenclature(extras["categories"], used, UserCategory),
+            "channels": complete_nomenclature(extras["channels"], channels, Channel),
             "waves": extras["waves"], "sections": sections}
-
-
-def _nomenclature(declared: list[dict], used: set[str], model: type) -> list[dict]:
-    """The declared codes, plus the used ones the database already knows (so a form written for this
-    service can name them without redeclaring them); an unknown code stays undeclared and the
-    validation names it."""
-    codes = {d["code"] for d in declared}
-    known = {o.code: o for o in model.objects.filter(code__in=used - codes)}
-    return list(declared) + [{"code": c, "label": {"fr": known[c].label_fr, "en": known[c].label_en},
-                              "order": known[c].order} for c in sorted(known)]
 
 
 def xlsform_import(source: str | Path | bytes, *, lenient: bool = False, slug: str | None = None,

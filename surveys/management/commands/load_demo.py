@@ -9,6 +9,8 @@
   settings) is on, or ``--force`` is given;
 - fills the demo survey with generated responses through ``manage.py generate_responses`` when
   that command is installed and the survey has no responses yet (see `_generate_responses`);
+- lets every other installed app add its demo data and URLs (``<app>/demo.py``, see
+  :mod:`surveys.services.demo`): surveys does not know the apps that build on it;
 - prints the URLs to visit.
 """
 
@@ -26,13 +28,10 @@ from django.core.management import call_command, get_commands, load_command_clas
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
-from django.utils.module_loading import import_string
 
-from api.demo import demo_api_access
-from jobs.demo import demo_schedule
-from publications.demo import load_demo_publications
 from surveys.models import Response, Survey, UserCategory
 from surveys.permissions import ANALYSTS, DESIGNERS
+from surveys.services.demo import DemoRun, demo_run
 from surveys.services.import_export import SurveyImportError, survey_import
 from surveys.services.publishing import PublishRefused, survey_publish
 
@@ -86,12 +85,11 @@ class Command(BaseCommand):
             self.stdout.write(f'Demo survey "{survey.slug}" already present: left unchanged.')
         if not options["no_responses"]:
             self._generate_responses(survey, options["responses"])
-            import_string("analysis.demo.demo_weighting")(survey, self.stdout)  # no import arrow surveys → analysis
-            import_string("verbatims.demo.demo_themes")(survey)  # themes of the demo verbatims (issue 20)
-        demo_schedule(survey)  # a dated reminder round, listed on /taches/suivi/
-        load_demo_publications(survey, self.stdout, options["base_url"].rstrip("/"))
-        self._print_access(survey, password, options["base_url"].rstrip("/"))
-        demo_api_access(self.stdout, survey, options["base_url"].rstrip("/"))
+        base = options["base_url"].rstrip("/")
+        demo = DemoRun(stdout=self.stdout, base_url=base, with_responses=not options["no_responses"])
+        demo_run("load", survey, demo)  # each app's demo data (<app>/demo.py, INSTALLED_APPS order)
+        self._print_access(survey, password, base)
+        demo_run("announce", survey, demo)
 
     # -- steps --------------------------------------------------------------------------------
     def _survey(self) -> tuple[Survey, bool]:

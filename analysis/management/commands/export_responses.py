@@ -26,9 +26,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analysis import frames
 from analysis.dont_know import apply_dont_know
-from analysis.exports import FORMULA_START
 from surveys.models import Survey, audit
 from surveys.services.dont_know import dont_know_cells
+from surveys.services.spreadsheets import csv_text
 
 
 def _integral(s: pd.Series) -> bool:
@@ -38,8 +38,8 @@ def _integral(s: pd.Series) -> bool:
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The loader's frame as CSV cells: booleans as 0/1, whole numbers without ".0", text
-    neutralised, rows sorted."""
+    """The loader's frame as CSV cells: booleans as 0/1, whole numbers without ".0", rows sorted
+    (text is neutralised by the one CSV writer)."""
     out = {}
     for col in frame.columns:
         s = frame[col]
@@ -48,9 +48,7 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
         elif col != "weight" and pd.api.types.is_float_dtype(s.dtype) and _integral(s):
             out[col] = s.astype("Int64")  # scores as 4, not 4.0
         elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
-            text = s.astype("str")
-            risky = text.str.startswith(FORMULA_START, na=False)
-            out[col] = text.where(~risky, "'" + text) if risky.any() else text
+            out[col] = s.astype("str")  # neutralised by the writer (surveys.services.spreadsheets)
         else:
             out[col] = s
     result = pd.DataFrame(out)
@@ -89,15 +87,16 @@ class Command(BaseCommand):
         frame = apply_dont_know(frame, dont_know_cells([w.pk for w in waves],
                                                        include_partial=options["include_partial"]))
         table = csv_frame(frame)
+        text = csv_text(table, bom=False, lineterminator="\n")
         path = options["output"]
         if path:
             try:
                 with open(path, "w", encoding="utf-8", newline="") as fh:
-                    table.to_csv(fh, index=False, lineterminator="\n", na_rep="")
+                    fh.write(text)
             except OSError as exc:
                 raise CommandError(f"cannot write {path!r}: {exc.strerror}") from exc
         else:
-            self.stdout.write(table.to_csv(index=False, lineterminator="\n", na_rep=""), ending="")
+            self.stdout.write(text, ending="")
         audit("manage.py export_responses", "export_responses", survey.slug,
               waves=[w.code for w in waves], rows=len(table), partial=options["include_partial"],
               output=path or "stdout")
