@@ -394,8 +394,14 @@ def display_answer(question: Any, answer: StoredAnswer | None) -> str:
     if question.type == QuestionType.MULTIPLE:
         return ", ".join(labels.get(c, c) for c in answer.codes or [])
     if question.type == QuestionType.MATRIX:
-        dont_know = _("Ne sait pas / non concerné")
-        return "; ".join(f"{labels.get(k, k)} : {dont_know if v == 'nsp' else v}" for k, v in (answer.codes or {}).items())
+        from .forms import DONT_KNOW, _scale_choices
+
+        ratings = dict(_scale_choices(question))  # "4" → "4 – Plutôt satisfait", and "nsp"
+        given = answer.codes or {}
+        return _(" ; ").join(
+            _("%(item)s : %(rating)s") % {"item": labels[code], "rating": ratings.get(
+                DONT_KNOW if given[code] == DONT_KNOW else str(int(given[code])), str(given[code]))}
+            for code in labels if code in given)  # in the questionnaire's order of the items
     return answer.text
 
 
