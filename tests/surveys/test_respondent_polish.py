@@ -115,3 +115,37 @@ def test_a_scale_step_shows_its_anchors_once_and_announces_them(client, demo_sur
     ends_id = nps.group(1).split()[0]
     assert re.search(rf'<p class="scale-ends" id="{ends_id}">', html)
     assert 'class="scale-ends" aria-hidden' not in html
+
+
+# -- typography -------------------------------------------------------------------------------------
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&nbsp;", " ")
+
+
+def _failed_demo_step(language: str, demo_survey) -> str:
+    """The demo's first step sent empty (the error summary and every field's message)."""
+    browser = Client(HTTP_ACCEPT_LANGUAGE=language)
+    resp = browser.get(reverse("surveys:start", args=[demo_survey.slug]), {"categorie": "researchers"}, follow=True)
+    html = resp.content.decode()
+    step = re.search(r'name="(ecoute_wizard_[-\w]+-current_step)" value="([^"]+)"', html)
+    resp = browser.post(resp.redirect_chain[-1][0], {step.group(1): step.group(2)})
+    assert resp.status_code == 200 and 'id="error-summary"' in resp.content.decode()
+    return resp.content.decode()
+
+
+@pytest.mark.django_db
+def test_english_questionnaire_pages_use_english_typography(demo_survey):
+    html = _failed_demo_step("en", demo_survey)
+    assert '<html lang="en">' in html
+    text = _visible_text(html)
+    # no space before a colon, semicolon, question or exclamation mark; "95%", not "95 %"
+    assert not re.findall(r".{30}\s[:;?!](?=\s|$).{0,10}", text), re.findall(r".{30}\s[:;?!](?=\s|$).{0,10}", text)
+    assert not re.search(r"\d %", text)
+
+
+@pytest.mark.django_db
+def test_french_questionnaire_pages_keep_french_typography(demo_survey):
+    text = _visible_text(_failed_demo_step("fr", demo_survey))
+    assert re.search(r"\w : \w", text)      # the error summary's "question : message"
+    assert re.search(r"\w \?", text)        # the questions' "… proposons ?"
