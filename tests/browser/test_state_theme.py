@@ -107,3 +107,16 @@ def test_widget_snippet_box_does_not_widen_the_page(width, site):
     assert max(rights) <= view, f"a snippet box reaches {max(rights)} px in a {view} px window"
     if width == 1280:
         assert site.page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.django_db(transaction=True)
+def test_state_theme_html_is_valid(state, state_store, request):
+    """Nu HTML Checker on what the server sent for the State-theme pages (DSFR header and footer)."""
+    from tests.browser.checks import VNU_JAR, run_vnu
+    from tests.browser.conftest import java_path
+
+    if java_path() is None or not VNU_JAR.exists():
+        pytest.skip("the Nu HTML Checker needs java and vnu.jar (scripts/ensure_browser.sh)")
+    records = [r for entry in ENTRIES.values() for r in state_store.rendered(entry, request)]
+    _version, errors = run_vnu([r.html_file for r in records])
+    assert not errors, errors
