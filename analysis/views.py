@@ -272,7 +272,7 @@ def channel_blocks(d: Dashboard, f: Filters) -> list[Block]:
                                  _("Satisfaction à l'égard de chaque canal") + f" — {value_label}, "
                                  + _("par catégorie"), _("Canal évalué")))
         blocks.append(bar_block("barres-canaux", "question_channel",
-                                _("Satisfaction à l'égard de chaque canal") + f" — {value_label} (IC à 95 %)",
+                                _("Satisfaction à l'égard de chaque canal") + f" — {value_label} (" + _("IC à 95 %") + ")",
                                 _("Canal évalué"), None))
     return blocks
 

@@ -231,6 +231,10 @@ if not DEBUG and not TESTING:
 SERVICE_NAME = os.environ.get("SERVICE_NAME", "Écoute")
 SERVICE_OWNER = os.environ.get("SERVICE_OWNER", "Service statistique public")
 SERVICE_IS_STATE = env_bool("SERVICE_IS_STATE", False)
+# SERVICE_IS_STATE=1: the pages use the State design system (DSFR, Marianne), whose files
+# django-dsfr ships (no CDN, no npm). Installed whatever the setting, so one build serves both.
+INSTALLED_APPS += ["widget_tweaks", "dsfr"]
+DSFR_USE_INTEGRITY_CHECKSUMS = False  # the manifest storage rewrites url() in dsfr.min.css: a hash of the shipped file would not match
 
 LOGGING = {
     "version": 1,

@@ -40,6 +40,19 @@ class StoredAnswer:
         return self.value is None and not self.text and not self.codes and not self.dont_know
 
 
+def scale_choices(question: Question) -> list[tuple[str, str]]:
+    """A scored question's (value, label) pairs: "4" → "4 – Plutôt satisfait" on satisfaction
+    scales and matrices, the bare number elsewhere, and don't-know when offered."""
+    low, high = question.scale_range or (1, 5)
+    if question.type in (QuestionType.SATISFACTION, QuestionType.MATRIX):
+        choices = [(str(v), f"{v} – {SATISFACTION_LABELS[v]}") for v in range(low, high + 1)]
+    else:
+        choices = [(str(v), str(v)) for v in range(low, high + 1)]
+    if question.allow_dont_know:
+        choices.append((DONT_KNOW, str(_("Ne sait pas / non concerné"))))
+    return choices
+
+
 def matrix_field_name(question: Question, item: Choice) -> str:
     """The form field (and posted key, after the step prefix) of one matrix item."""
     return f"{question.code}__{item.code}"

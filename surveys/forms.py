@@ -23,21 +23,11 @@ from .answers import (  # noqa: F401 (re-exported: the answers representation li
     answers_to_data,
     cleaned_to_answers,
     matrix_field_name,
+    scale_choices,
 )
 from .models import Question, QuestionType, UserCategory, tr
 
 TEXT_DEFAULT_MAX = 2000
-
-
-def _scale_choices(question: Question) -> list[tuple[str, str]]:
-    low, high = question.scale_range or (1, 5)
-    if question.type in (QuestionType.SATISFACTION, QuestionType.MATRIX):
-        choices = [(str(v), f"{v} – {SATISFACTION_LABELS[v]}") for v in range(low, high + 1)]
-    else:
-        choices = [(str(v), str(v)) for v in range(low, high + 1)]
-    if question.allow_dont_know:
-        choices.append((DONT_KNOW, str(_("Ne sait pas / non concerné"))))
-    return choices
 
 
 class NoNullCharField(forms.CharField):
@@ -71,7 +61,7 @@ class SectionForm(forms.Form):
         required = q.required
         if q.type in (QuestionType.SATISFACTION, QuestionType.SCALE, QuestionType.NPS):
             return [(q.code, forms.ChoiceField(
-                label=label, help_text=help_text, required=required, choices=_scale_choices(q),
+                label=label, help_text=help_text, required=required, choices=scale_choices(q),
                 widget=forms.RadioSelect,
             ))]
         if q.type == QuestionType.SINGLE:
@@ -101,7 +91,7 @@ class SectionForm(forms.Form):
         if q.type == QuestionType.MATRIX:
             return [
                 (self.matrix_field_name(q, item), forms.ChoiceField(
-                    label=tr(item, "label"), required=required, choices=_scale_choices(q), widget=forms.RadioSelect,
+                    label=tr(item, "label"), required=required, choices=scale_choices(q), widget=forms.RadioSelect,
                 ))
                 for item in q.choices.all()
             ]
@@ -125,7 +115,7 @@ class SectionForm(forms.Form):
                 for item in q.choices.all():
                     bf = self[self.matrix_field_name(q, item)]
                     rows.append({"item": item, "field": bf, "name": bf.html_name, "options": _options(bf)})
-                out.append({"question": q, "rows": rows, "scale": _scale_choices(q), "kind": "matrix",
+                out.append({"question": q, "rows": rows, "scale": scale_choices(q), "kind": "matrix",
                             "errors": [e for row in rows for e in row["field"].errors]})
             else:
                 bf = self[q.code]

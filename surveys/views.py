@@ -15,13 +15,13 @@ from .resume import remember_code, resume_start_record, resume_start_run, shown_
 from .models import Channel, Participant, ResponseStatus, Survey, SurveyStatus, UserCategory, new_secret
 from .permissions import in_group, surveys_for
 from .services.responses import (
-    Run, response_by_resume_code, participant_by_token, survey_structure, wave_for_answering,
+    Run, response_by_resume_code, response_load_answers, participant_by_token, survey_structure, wave_for_answering,
 )
 from .ratelimit import ratelimit
 from .services import browser_once
 from .services.erasure import response_erase_everywhere
 from .services.privacy import response_as_dict
-from .wizard import CATEGORY_STEP, get_run, restore_storage, save_run, storage_prefix, unsign_run
+from .wizard import CATEGORY_STEP, display_answer, get_run, restore_storage, save_run, storage_prefix, unsign_run
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -126,7 +126,21 @@ def token_entry(request: HttpRequest, token: str) -> HttpResponse:
         run.response_id = str(response.id)
     save_run(request, survey, run)
     step = restore_storage(request, survey, run)
-    return redirect("surveys:step", slug=survey.slug, step=step)
+    return _in_language(request, redirect("surveys:step", slug=survey.slug, step=step), participant.language)
+
+
+def _in_language(request: HttpRequest, response: HttpResponse, language: str) -> HttpResponse:
+    """The invitation was written in the person's language: the questionnaire follows it rather
+    than the browser's, unless they already chose one with the language button (its cookie)."""
+    from django.conf import settings
+
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language in codes and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                            samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    return response
 
 
 @ratelimit("token", "RATE_LIMIT_TOKEN", methods=("POST",))
@@ -255,9 +269,9 @@ def my_answers(request: HttpRequest, code: str) -> HttpResponse:
     response = _own_response(code)
     if response is None:
         return _message_page(request, _("Lien invalide"), _("Ce code ne correspond à aucune réponse."), status=404)
-    data = response_as_dict(response)
-    questions = {q.code: q for q in response.survey.questions.all()}
-    rows = [(questions[c].text if c in questions else c, a) for c, a in data["answers"].items()]
+    answers = response_load_answers(response.id)
+    rows = [(q.text, display_answer(q, answers[q.code]))  # questionnaire order, labels, not codes
+            for section in survey_structure(response.survey) for q in section.questions.all() if q.code in answers]
     return render(request, "surveys/my_answers.html", {
         "survey": response.survey, "response": response, "rows": rows, "code": code,
         "can_erase": response.survey.allow_erasure and timezone.now() < response.wave.closes_at,

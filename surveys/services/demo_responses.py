@@ -35,6 +35,7 @@ from datetime import timedelta
 
 from django.core.management.base import CommandError  # the command's own error, as before
 from django.db import transaction
+from django.utils import timezone
 
 from ..logic import condition_met
 from ..models import Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave
@@ -329,14 +330,18 @@ def generate(survey: Survey, waves: list[Wave], n: int, *, seed: int = 42, demo:
     insert = (f"INSERT INTO {qn(Answer._meta.db_table)} ({qn('response_id')}, {qn('question_id')}, {qn('value')}, "
               f"{qn('text')}, {qn('codes')}, {qn('dont_know')}) VALUES (%s, %s, %s, %s, %s, %s)")
     total_answers = 0
+    now = timezone.now()
     with transaction.atomic():
         for start in range(0, n, batch_size):
             responses, answer_rows = [], []
             for wave, cat, channel in people[start:start + batch_size]:
                 language = "en" if rng.random() < 0.12 else "fr"
-                span = max((wave.closes_at - wave.opens_at).total_seconds(), 60.0)
-                started = wave.opens_at + timedelta(seconds=rng.uniform(0, span - 60))
-                submitted = started + timedelta(seconds=min(rng.uniform(90, 1500), span))
+                # Never dated in the future: a wave still open is filled up to now only.
+                end = min(wave.closes_at, now)
+                begin = min(wave.opens_at, end - timedelta(hours=1))
+                span = max((end - begin).total_seconds(), 60.0)
+                started = begin + timedelta(seconds=rng.uniform(0, span - 60))
+                submitted = min(started + timedelta(seconds=min(rng.uniform(90, 1500), span)), end)
                 rid = uuid.uuid4()
                 responses.append(Response(
                     id=rid, survey_id=survey.id, wave_id=wave.id, category_id=categories[cat],

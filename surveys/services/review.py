@@ -12,7 +12,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ..answers import DONT_KNOW, SATISFACTION_LABELS, StoredAnswer
+from ..answers import DONT_KNOW, SATISFACTION_LABELS, StoredAnswer, scale_choices
 from ..models import QuestionType, Section, tr
 from .responses import answers_for_logic, visible_questions, visible_sections
 
@@ -35,9 +35,12 @@ def display_answer(question: Any, answer: StoredAnswer | None) -> str:
     if question.type == QuestionType.MULTIPLE:
         return ", ".join(labels.get(c, c) for c in answer.codes or [])
     if question.type == QuestionType.MATRIX:
-        dont_know = _("Ne sait pas / non concerné")
-        return "; ".join(f"{labels.get(k, k)} : {dont_know if v == DONT_KNOW else v}"
-                         for k, v in (answer.codes or {}).items())
+        ratings = dict(scale_choices(question))  # "4" → "4 – Plutôt satisfait", and "nsp"
+        given = answer.codes or {}
+        return _(" ; ").join(
+            _("%(item)s : %(rating)s") % {"item": labels[code], "rating": ratings.get(
+                DONT_KNOW if given[code] == DONT_KNOW else str(int(given[code])), str(given[code]))}
+            for code in labels if code in given)  # in the questionnaire's order of the items
     return answer.text
 
 

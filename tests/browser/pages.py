@@ -174,7 +174,7 @@ def english_step(site: Site) -> None:
     """Start in French, then switch to English with the header button (the same step stays)."""
     site.start(survey_categories()[0])
     with site.page.expect_navigation():
-        site.page.locator("form.lang-form button[value=en]").click()
+        site.page.locator("form.lang-form button[value=en]:visible").click()
 
 
 def session_expired(site: Site) -> None:

@@ -79,6 +79,28 @@ def test_generate_in_chosen_waves_without_demo_flag(survey):
 
 
 @pytest.mark.django_db
+def test_generated_responses_of_an_open_wave_are_never_dated_in_the_future(survey):
+    """A wave closing in a month: the demo responses fall between its opening and now."""
+    now = timezone.now()
+    wave = factories.WaveFactory(survey=survey, code="open", opens_at=now - timedelta(days=2),
+                                 closes_at=now + timedelta(days=30))
+    call_command("generate_responses", "--survey", survey.slug, "--n", "60", "--waves", "open", stdout=io.StringIO())
+    after = timezone.now()
+    responses = list(Response.objects.filter(wave=wave))
+    assert len(responses) == 60
+    assert all(wave.opens_at <= r.started_at < r.submitted_at <= after for r in responses)
+
+
+@pytest.mark.django_db
+def test_generated_responses_of_a_wave_opening_later_are_dated_before_now(survey):
+    now = timezone.now()
+    wave = factories.WaveFactory(survey=survey, code="later", opens_at=now + timedelta(days=3),
+                                 closes_at=now + timedelta(days=30))
+    call_command("generate_responses", "--survey", survey.slug, "--n", "10", "--waves", "later", stdout=io.StringIO())
+    assert all(r.submitted_at <= timezone.now() for r in Response.objects.filter(wave=wave))
+
+
+@pytest.mark.django_db
 def test_generate_is_reproducible_for_a_seed(survey):
     def answers():
         return Counter(Answer.objects.values_list("question__code", "value", "text"))
