@@ -21,7 +21,8 @@ from .ratelimit import ratelimit
 from .services import browser_once
 from .services.erasure import response_erase_everywhere
 from .services.privacy import response_as_dict
-from .wizard import CATEGORY_STEP, display_answer, get_run, restore_storage, save_run, storage_prefix, unsign_run
+from .services.review import display_answer
+from .wizard import CATEGORY_STEP, get_run, restore_storage, save_run, storage_prefix, unsign_run
 
 
 def home(request: HttpRequest) -> HttpResponse:
