@@ -71,11 +71,12 @@ from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from surveys.models import QuestionType, Response, ResponseStatus, Survey, Wave
+from surveys.models import QuestionType, Response, ResponseStatus, Survey
 from surveys.permissions import surveys_for
 from surveys.services.data_version import data_version_key, responses_changed
 
 from . import linked
+from .dashboard_frame import load_frame  # noqa: F401 - looked up here at each load (tests wrap it)
 from .filters import Choices, Filters
 from .question_info import QuestionInfo
 from .reference import SurveyReference
@@ -383,24 +384,3 @@ class Dashboard(SurveyReference):
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
-def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None) -> pd.DataFrame:
-    """``analysis.frames.load`` for these waves (complete responses; only ``questions`` when
-    given), with the wave column as wave codes."""
-    from . import frames
-
-    if not waves:
-        return pd.DataFrame(columns=["response_id", "wave", "category", "channel", "weight"])
-    frame = frames.load(list(waves), questions=list(questions) if questions is not None else None)
-    codes = {w.pk: w.code for w in waves}
-    if len(frame) and "wave" in frame.columns:
-        col = frame["wave"]
-        values = set(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else set(pd.unique(col))
-        if values and values <= set(codes):  # ids → codes
-            frame["wave"] = pd.Categorical(frame["wave"].astype(object).map(codes),
-                                           categories=[w.code for w in waves])
-    return frame

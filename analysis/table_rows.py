@@ -9,7 +9,9 @@ import pandas as pd
 
 from .filters import NOT_STATED
 
-__all__ = ["select_rows", "kind_rows", "n_hidden"]
+__all__ = ["ALL", "select_rows", "kind_rows", "n_hidden"]
+
+ALL = "_ensemble"  # the "all respondents" line (or series) beside the per-channel/category ones
 
 
 def select_rows(table: pd.DataFrame, column: str, codes: Sequence) -> pd.DataFrame:

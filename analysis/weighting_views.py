@@ -29,7 +29,8 @@ from .formatting import fmt_n, number_format, percent
 from .margins import MarginsError
 from .models import MarginsSource, WeightingMethod, WeightingRun
 from .selectors import dashboard_for
-from .views import Block, _context, _csv_response, analyst_required
+from .views.access import analyst_required
+from .views.common import Block, csv_response, page_context
 
 MAX_MARGINS_BYTES = 1_000_000
 
@@ -83,7 +84,7 @@ def _wave(d, code: str):
 
 def _page_context(request, d, wave=None, **extra) -> dict:
     f = parse({}, "exports", d.choices("exports"))
-    ctx = _context(d, f, "weighting", may_weight=may_weight(request.user), wave=wave, **extra)
+    ctx = page_context(d, f, "weighting", may_weight=may_weight(request.user), wave=wave, **extra)
     if wave is not None:
         ctx["selected_wave_labels"] = [d.wave_labels().get(wave.code, wave.code)]
     return ctx
@@ -216,4 +217,4 @@ def weighting_histogram(request: HttpRequest, slug: str, wave: str, pk: int) -> 
     """The table behind the histogram, as CSV."""
     _d, w, run = _run(request, slug, wave, pk)
     block = _histogram_block(run, "")
-    return _csv_response(block.table, f"poids-{slug}-{w.code}-{run.pk}.csv")
+    return csv_response(block.table, f"poids-{slug}-{w.code}-{run.pk}.csv")
