@@ -71,26 +71,14 @@ def heatmap(
     col_codes = list(col_labels)
     index = {(r, c): rec for rec in table.to_dict("records")
              for r, c in [(_key(rec[rows]), _key(rec[cols]))]}
-    z, text, custom, annotations = [], [], [], []
     y_names = [_name(row_labels, r, 32) for r in row_codes]
     x_names = [_name(col_labels, c, 14) for c in col_codes]
+    z, text, custom, annotations = [], [], [], []
     for i, r in enumerate(row_codes):
-        z_row, t_row, c_row = [], [], []
-        for j, c in enumerate(col_codes):
-            rec = index.get((_key(r), _key(c)))
-            if rec is None:
-                z_row.append(None), t_row.append(""), c_row.append(["", "", ""])
-            elif _suppressed(rec):
-                z_row.append(None), t_row.append(""), c_row.append(["", "", ""])
-                annotations.append(_secret_annotation(x_names[j], y_names[i]))
-            else:
-                v = rec["value"]
-                z_row.append(None if is_missing(v) else float(v))
-                mark = "*" if bool(rec.get("low_precision", False)) else ""
-                t_row.append(fmt_value(v, kind) + mark)
-                c_row.append([fmt_n(rec.get("n")), ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
-                              caution(rec.get("low_precision", False))])
-        z.append(z_row), text.append(t_row), custom.append(c_row)
+        cells = [_heat_cell(index.get((_key(r), _key(c))), kind) for c in col_codes]
+        z.append([cell[0] for cell in cells]), text.append([cell[1] for cell in cells])
+        custom.append([cell[2] for cell in cells])
+        annotations += [_secret_annotation(x_names[j], y_names[i]) for j, cell in enumerate(cells) if cell[3]]
     lo, hi = KIND_RANGE.get(kind, (None, None))
     trace = go.Heatmap(
         z=z, x=x_names, y=y_names, text=text, customdata=custom, texttemplate="%{text}",
@@ -110,6 +98,19 @@ def heatmap(
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
     ))
     return fig
+
+
+def _heat_cell(rec: dict | None, kind: str) -> tuple[float | None, str, list[str], bool]:
+    """One heatmap cell: its value, text, hover data, and whether it is secret."""
+    if rec is None:
+        return None, "", ["", "", ""], False
+    if _suppressed(rec):
+        return None, "", ["", "", ""], True
+    v = rec["value"]
+    mark = "*" if bool(rec.get("low_precision", False)) else ""
+    return (None if is_missing(v) else float(v), fmt_value(v, kind) + mark,
+            [fmt_n(rec.get("n")), ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
+             caution(rec.get("low_precision", False))], False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,32 +134,11 @@ def bar_ci(
     order of ``labels``; suppressed bars are gaps marked "secret"; low-precision bars are paler
     and carry an asterisk.
     """
-    records = []
-    if total is not None and len(total):
-        rec = total.iloc[0].to_dict()
-        records.append((_wrap(_esc(total_label or _("Ensemble")), 32), rec))
-    index = {_key(rec[by]): rec for rec in table.to_dict("records")}
-    for code in labels:
-        if _key(code) in index:
-            records.append((_name(labels, code, 32), index[_key(code)]))
-    y, x, plus, minus, colors, text, custom, annotations = [], [], [], [], [], [], [], []
-    for name, rec in records:
-        y.append(name)
-        if _suppressed(rec) or is_missing(rec.get("value")):
-            x.append(None), plus.append(None), minus.append(None)
-            colors.append(BLUE), text.append(""), custom.append(["", "", ""])
-            if _suppressed(rec):
-                annotations.append(_secret_annotation(0, name, xanchor="left", xref="x"))
-            continue
-        v = float(rec["value"])
-        lo, hi = rec.get("ci_low"), rec.get("ci_high")
-        x.append(v)
-        plus.append(None if is_missing(hi) else float(hi) - v)
-        minus.append(None if is_missing(lo) else v - float(lo))
-        low_precision = bool(rec.get("low_precision", False))
-        colors.append(LIGHT_BLUE if low_precision else BLUE)
-        text.append(fmt_value(v, kind) + ("*" if low_precision else ""))
-        custom.append([fmt_n(rec.get("n")), ci_text(lo, hi, kind), caution(low_precision)])
+    records = _bar_records(table, by, labels, total, total_label)
+    y = [name for name, _rec in records]
+    bars = [_bar(rec, kind) for _name_, rec in records]
+    x, plus, minus, colors, text, custom = ([bar[i] for bar in bars] for i in range(6))
+    annotations = [_secret_annotation(0, name, xanchor="left", xref="x") for name, rec in records if _suppressed(rec)]
     lo_range, hi_range = KIND_RANGE.get(kind, (None, None))
     if kind == "mean":
         lo_range = 1
@@ -177,6 +157,28 @@ def bar_ci(
                "gridcolor": "#e5e5e5", "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
     ))
+
+
+def _bar_records(table: pd.DataFrame, by: str, labels: Mapping, total: pd.DataFrame | None,
+                 total_label: str | None) -> list[tuple[str, dict]]:
+    """(axis name, record) of each bar to draw: the total first, then ``labels``' order."""
+    records = []
+    if total is not None and len(total):
+        records.append((_wrap(_esc(total_label or _("Ensemble")), 32), total.iloc[0].to_dict()))
+    index = {_key(rec[by]): rec for rec in table.to_dict("records")}
+    return records + [(_name(labels, code, 32), index[_key(code)]) for code in labels if _key(code) in index]
+
+
+def _bar(rec: dict, kind: str) -> tuple:
+    """One bar: value, CI above and below, colour, text, hover data (a gap when secret or empty)."""
+    if _suppressed(rec) or is_missing(rec.get("value")):
+        return None, None, None, BLUE, "", ["", "", ""]
+    v = float(rec["value"])
+    lo, hi = rec.get("ci_low"), rec.get("ci_high")
+    low_precision = bool(rec.get("low_precision", False))
+    return (v, None if is_missing(hi) else float(hi) - v, None if is_missing(lo) else v - float(lo),
+            LIGHT_BLUE if low_precision else BLUE, fmt_value(v, kind) + ("*" if low_precision else ""),
+            [fmt_n(rec.get("n")), ci_text(lo, hi, kind), caution(low_precision)])
 
 
 # --------------------------------------------------------------------------------------------

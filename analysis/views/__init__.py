@@ -19,15 +19,18 @@ is audited.
 The names below are those the URLconf and the other apps (publications, verbatims, api) import.
 """
 
+from ..formatting import fmt_value as _fmt  # noqa: F401 - the former private names
+from ..formatting import signed as _signed  # noqa: F401
 from ..microdata import INDICATOR_TABLES, indicator_tables, microdata_for
 from ..table_rows import ALL
 from ..verbatim_queries import TERMS_MAX_TEXTS, VERBATIMS_PER_PAGE, verbatims_queryset
 from .access import analyst_required, bad_request, dashboard_page, may_export_microdata, may_read
+from .alt_text import alt_rows, codes, hidden_note, present
 from .block_pages import BLOCK_PAGES, block_views
 from .channel_page import channel_blocks
 from .common import Block, block_csv, charts_available, csv_response, finish, kind_label, page_context
 from .pages import exports_page, index, overview, verbatims
-from .question_page import question_blocks
+from .question_page import question_blocks, scored_question
 from .trend_page import trend_blocks
 
 channels, channels_data = block_views(BLOCK_PAGES["channels"])
@@ -37,9 +40,17 @@ question, question_data = block_views(BLOCK_PAGES["question"])
 # the former private names, still imported by modules built on these pages
 _context = page_context
 _csv_response = csv_response
-_finish = finish
 _block_csv = block_csv
 _kind_label = kind_label
+_alt_rows = alt_rows
+_present = present
+_hidden_note = hidden_note
+_codes = codes
+_scored_question = scored_question
+
+
+def _finish(request, blocks, data_url, filters=None) -> None:  # the former signature (filters unused)
+    finish(request, blocks, data_url)
 
 __all__ = [
     "ALL", "BLOCK_PAGES", "Block", "INDICATOR_TABLES", "TERMS_MAX_TEXTS", "VERBATIMS_PER_PAGE", "analyst_required",
