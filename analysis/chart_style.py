@@ -30,6 +30,9 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 HEAT_SCALE = [[0.0, "#f5f5fe"], [0.5, "#8585f6"], [1.0, "#000091"]]
 #: diverging 5-point scale for answer distributions (1 = worst → 5 = best)
 DIVERGING = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
+#: the same for 0–10 scales (ColorBrewer RdBu, colour-blind safe; grey middle, visible on white) — issue 22
+DIVERGING_11 = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#d9d9d9", "#d1e5f0", "#92c5de", "#4393c3",
+                "#2166ac", "#053061"]
 
 #: plotly's config object (passed to Plotly.newPlot by charts.js)
 PLOTLY_CONFIG = {

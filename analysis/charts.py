@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from .chart_style import (  # noqa: F401 - BLUE, LIGHT_BLUE, _base_layout: used by other figure modules
-    BLUE, DIVERGING, GREY, HEAT_SCALE, KIND_RANGE, LIGHT_BLUE, PALETTE, PLOTLY_CONFIG, _base_layout, _esc, _key,
+    BLUE, DIVERGING, DIVERGING_11, GREY, HEAT_SCALE, KIND_RANGE, LIGHT_BLUE, PALETTE, PLOTLY_CONFIG, _base_layout, _esc, _key,
     _name, _rgba, _secret_annotation, _suppressed, _wrap, figure_json,
 )
 from .formatting import (  # noqa: F401 - re-exported: the tables beside the charts format with them
@@ -338,7 +338,7 @@ def stacked_distribution(
             groups.append((_name(labels, code, 32), part))
     y_names = [name for name, _part in groups]
     codes = list(code_labels)
-    palette = DIVERGING if len(codes) == 5 else PALETTE
+    palette = DIVERGING if len(codes) == 5 else DIVERGING_11 if len(codes) == 11 else PALETTE  # issue 22
     traces, annotations = [], []
     for name, part in groups:
         if bool(part["suppressed"].fillna(True).any()):

@@ -19,6 +19,8 @@ is audited.
 The names below are those the URLconf and the other apps (publications, verbatims, api) import.
 """
 
+from django.views.decorators.http import require_GET  # noqa: F401 - used as views.require_GET by page modules
+
 from ..formatting import fmt_value as _fmt  # noqa: F401 - the former private names
 from ..formatting import signed as _signed  # noqa: F401
 from ..microdata import INDICATOR_TABLES, indicator_tables, microdata_for

@@ -35,6 +35,9 @@ class BlockPage:
     blocks: Callable[..., list[Block]]  # (dashboard, filters, **url kwargs)
     data_view: str  # URL name of the data CSV view
     extra: Callable[..., dict] = field(default=lambda d, **kwargs: {})  # (dashboard, **url kwargs)
+    #: (dashboard, **url kwargs) → (page view, data view) of other modules that take this URL over
+    #: (e.g. question types with pages of their own), or None to keep this page's
+    handoff: Callable[..., tuple[Callable, Callable] | None] | None = None
 
 
 BLOCK_PAGES = {
@@ -50,6 +53,9 @@ def block_views(spec: BlockPage) -> tuple[Callable, Callable]:
     @require_GET
     @dashboard_page(spec.page)
     def page(request: HttpRequest, d: Dashboard, f: Filters, **kwargs) -> HttpResponse:
+        other = spec.handoff(d, **kwargs) if spec.handoff else None
+        if other is not None:
+            return other[0](request, d, f, **kwargs)
         extra = spec.extra(d, **kwargs)
         blocks = spec.blocks(d, f, **kwargs)
         finish(request, blocks, lambda name: reverse(spec.data_view, kwargs={
@@ -59,6 +65,9 @@ def block_views(spec: BlockPage) -> tuple[Callable, Callable]:
     @require_GET
     @dashboard_page(spec.page)
     def data(request: HttpRequest, d: Dashboard, f: Filters, name: str, **kwargs) -> HttpResponse:
+        other = spec.handoff(d, **kwargs) if spec.handoff else None
+        if other is not None:
+            return other[1](request, d, f, name=name, **kwargs)
         return block_csv(d, spec.blocks(d, f, **kwargs), name)
 
     page.__name__, data.__name__ = spec.page, f"{spec.page}_data"

@@ -49,5 +49,5 @@ def _change_row(rec: dict, wave_labels: dict, ch_labels: dict, kind: str) -> lis
         SECRET() if hidden else signed(rec.get("diff"), unit),
         "" if hidden else ci_text(rec.get("ci_low"), rec.get("ci_high"), unit),
         "" if hidden else fmt_p(rec.get("p_adjusted")),
-        _("oui") if bool(rec.get("significant")) else _("non"),
+        SECRET() if hidden else _("oui") if bool(rec.get("significant")) else _("non"),  # issue 22
     ]

@@ -96,3 +96,27 @@ def test_web_layer_modules_stay_short():
              ANALYSIS / "exports.py", ANALYSIS / "formatting.py"]
     long = {f.name: n for f in files if (n := len(f.read_text().splitlines())) > 400}
     assert not long
+
+
+@pytest.mark.django_db
+def test_a_chart_page_hands_its_url_over_when_another_module_takes_it(survey, rf):
+    """The hook for question types with pages of their own: same URL, same access and filters."""
+    from django.http import Http404, HttpResponse
+
+    from analysis.views.block_pages import BlockPage, block_views
+    from tests import factories
+
+    seen = []
+    other = (lambda request, d, f, code: seen.append(("page", code, f.page_name)) or HttpResponse("other page"),
+             lambda request, d, f, code, name: seen.append(("data", code, name)) or HttpResponse("other data"))
+    spec = BlockPage("question", "analysis/question.html", lambda d, f, code: [], "analysis:question_data",
+                     handoff=lambda d, code: other if code == "CHOICE" else None)
+    page, data = block_views(spec)
+    request = rf.get("/")
+    request.user = factories.staff_user("ana", "analysts", [survey])
+    assert page(request, slug=survey.slug, code="CHOICE").content == b"other page"
+    assert data(request, slug=survey.slug, code="CHOICE", name="x").content == b"other data"
+    assert seen == [("page", "CHOICE", "question"), ("data", "CHOICE", "x")]
+    with pytest.raises(Http404):  # not taken over: this page's own blocks (none here)
+        data(request, slug=survey.slug, code="SAT_OVERALL", name="x")
+    assert len(seen) == 2
