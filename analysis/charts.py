@@ -26,8 +26,8 @@ import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from .chart_style import (  # noqa: F401 - BLUE, LIGHT_BLUE, _base_layout: used by other figure modules
-    BLUE, DIVERGING, DIVERGING_11, GREY, HEAT_SCALE, KIND_RANGE, LIGHT_BLUE, PALETTE, PLOTLY_CONFIG, _base_layout, _esc, _key,
-    _name, _rgba, _secret_annotation, _suppressed, _wrap, figure_json,
+    BLUE, DIVERGING, DIVERGING_11, GREY, HEAT_SCALE, KIND_RANGE, LIGHT_BLUE, PALETTE, PLOTLY_CONFIG, _base_layout,
+    _esc, _key, _name, _rgba, _secret_annotation, _suppressed, _wrap, figure_json,
 )
 from .formatting import (  # noqa: F401 - re-exported: the tables beside the charts format with them
     SECRET, caution, ci_text, fmt_n, fmt_value, is_french, is_missing, label_of,

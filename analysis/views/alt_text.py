@@ -12,7 +12,8 @@ from ..table_rows import ALL, n_hidden
 __all__ = ["ALL", "alt_rows", "present", "hidden_note", "codes"]
 
 
-def alt_rows(table: pd.DataFrame, dims: list[tuple[str, tuple[str, dict]]], kind: str) -> tuple[list[str], list[list[str]]]:
+def alt_rows(table: pd.DataFrame, dims: list[tuple[str, tuple[str, dict]]],
+             kind: str) -> tuple[list[str], list[list[str]]]:
     """Text alternative of an indicator table: one line per cell ("secret" where suppressed)."""
     headers = [title for _col, (title, _labels) in dims] + [
         _("Valeur"), _("IC à 95 %"), _("n"), _("Remarque")]
