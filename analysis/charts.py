@@ -19,15 +19,19 @@ set their own fonts and colours, which keeps the JSON small.
 
 from __future__ import annotations
 
-import html
-import json
-import math
 from typing import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from .chart_style import (  # noqa: F401 - BLUE, LIGHT_BLUE, _base_layout: used by other figure modules
+    BLUE, DIVERGING, DIVERGING_11, GREY, HEAT_SCALE, KIND_RANGE, LIGHT_BLUE, PALETTE, PLOTLY_CONFIG, _base_layout,
+    _esc, _key, _name, _rgba, _secret_annotation, _suppressed, _wrap, figure_json,
+)
+from .formatting import (  # noqa: F401 - re-exported: the tables beside the charts format with them
+    SECRET, caution, ci_text, fmt_n, fmt_value, is_french, is_missing, label_of,
+)
 
 __all__ = [
     "KIND_RANGE",
@@ -40,143 +44,6 @@ __all__ = [
     "figure_json",
     "PLOTLY_CONFIG",
 ]
-
-#: scale of each indicator kind (colour scale bounds, axis range)
-KIND_RANGE: dict[str, tuple[float, float]] = {"satisfied": (0, 100), "mean": (1, 5), "nps": (-100, 100),
-                                              "mean10": (0, 10), "share": (0, 100)}
-
-BLUE = "#000091"
-LIGHT_BLUE = "#6a6af4"
-GREY = "#3a3a3a"
-FONT = "Marianne, Arial, sans-serif"
-#: colour-blind-safe qualitative palette (Okabe–Ito), then plotly's defaults
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-           "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-#: sequential scale, light to dark blue (text colour is chosen by plotly for contrast)
-HEAT_SCALE = [[0.0, "#f5f5fe"], [0.5, "#8585f6"], [1.0, "#000091"]]
-#: diverging 5-point scale for answer distributions (1 = worst → 5 = best)
-DIVERGING = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
-#: the same for 0–10 scales (ColorBrewer RdBu, colour-blind safe; grey middle, visible on white) — issue 22
-DIVERGING_11 = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#d9d9d9", "#d1e5f0", "#92c5de", "#4393c3",
-                "#2166ac", "#053061"]
-
-#: plotly's config object (passed to Plotly.newPlot by charts.js)
-PLOTLY_CONFIG = {
-    "responsive": True,
-    "displaylogo": False,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-}
-
-
-def SECRET() -> str:  # noqa: N802 - a translated constant
-    """The mark written on a suppressed cell."""
-    return _("secret")
-
-
-# --------------------------------------------------------------------------------------------
-# Formatting (display only)
-# --------------------------------------------------------------------------------------------
-def _french() -> bool:
-    return (get_language() or "fr")[:2] != "en"
-
-
-def _num(x: float, decimals: int) -> str:
-    s = f"{x:,.{decimals}f}"
-    if _french():
-        s = s.replace(",", "\u202f").replace(".", ",")
-    return s
-
-
-def fmt_value(value, kind: str) -> str:
-    """A figure as shown on the page: 73 %, 3,84, +12."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    value = float(value)
-    if kind in ("satisfied", "share"):
-        return f"{_num(value, 0)}\u00a0%"
-    if kind == "nps":
-        return ("+" if value > 0 else "") + _num(value, 0)
-    return _num(value, 2)
-
-
-def fmt_n(n) -> str:
-    if n is None or n is pd.NA or (isinstance(n, float) and math.isnan(n)):
-        return ""
-    return _num(float(n), 0)
-
-
-def _esc(text) -> str:
-    return html.escape(str(text), quote=False)
-
-
-def _is_missing(x) -> bool:
-    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
-
-
-def _label(labels: Mapping, code) -> str:
-    if _is_missing(code):
-        return _("Non renseigné")
-    return str(labels.get(code, code))
-
-
-def _wrap(text: str, width: int) -> str:
-    """A long label on several lines (plotly's <br>), cut between words."""
-    lines, line = [], ""
-    for word in str(text).split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    return "<br>".join(lines)
-
-
-def _name(labels: Mapping, code, width: int) -> str:
-    """The escaped, wrapped label of a code, as drawn on an axis."""
-    return _wrap(_esc(_label(labels, code)), width)
-
-
-def _base_layout(title: str, **extra) -> dict:
-    # The page shows the title as a heading above the chart; the figure keeps it in ``meta``
-    # (no second title drawn on the chart).
-    layout = {
-        "template": "none",
-        "meta": {"title": _esc(title)},
-        "font": {"family": FONT, "size": 13, "color": "#161616"},
-        "separators": ", " if _french() else ".,",
-        "margin": {"l": 10, "r": 10, "t": 20, "b": 40},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
-        "hoverlabel": {"font": {"family": FONT}},
-    }
-    layout.update(extra)
-    return layout
-
-
-def _ci_text(lo, hi, kind: str) -> str:
-    if _is_missing(lo) or _is_missing(hi):
-        return "–"
-    return f"[{fmt_value(lo, kind)} ; {fmt_value(hi, kind)}]"
-
-
-def _caution(flag) -> str:
-    return _("à interpréter avec prudence") if bool(flag) and not _is_missing(flag) else ""
-
-
-def _secret_annotation(x, y, **extra) -> dict:
-    # italic through font.style (CSSOM), not <i>: plotly turns <i> into a style="" attribute,
-    # which the CSP (style-src 'self') blocks
-    ann = {"x": x, "y": y, "text": SECRET(), "showarrow": False,
-           "font": {"color": GREY, "size": 12, "style": "italic"}}
-    ann.update(extra)
-    return ann
-
-
-def _suppressed(row) -> bool:
-    return bool(row.get("suppressed", False)) if not _is_missing(row.get("suppressed", False)) else True
-
 
 # --------------------------------------------------------------------------------------------
 # Heatmap: rows × columns of one indicator
@@ -204,26 +71,14 @@ def heatmap(
     col_codes = list(col_labels)
     index = {(r, c): rec for rec in table.to_dict("records")
              for r, c in [(_key(rec[rows]), _key(rec[cols]))]}
-    z, text, custom, annotations = [], [], [], []
     y_names = [_name(row_labels, r, 32) for r in row_codes]
     x_names = [_name(col_labels, c, 14) for c in col_codes]
+    z, text, custom, annotations = [], [], [], []
     for i, r in enumerate(row_codes):
-        z_row, t_row, c_row = [], [], []
-        for j, c in enumerate(col_codes):
-            rec = index.get((_key(r), _key(c)))
-            if rec is None:
-                z_row.append(None), t_row.append(""), c_row.append(["", "", ""])
-            elif _suppressed(rec):
-                z_row.append(None), t_row.append(""), c_row.append(["", "", ""])
-                annotations.append(_secret_annotation(x_names[j], y_names[i]))
-            else:
-                v = rec["value"]
-                z_row.append(None if _is_missing(v) else float(v))
-                mark = "*" if bool(rec.get("low_precision", False)) else ""
-                t_row.append(fmt_value(v, kind) + mark)
-                c_row.append([fmt_n(rec.get("n")), _ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
-                              _caution(rec.get("low_precision", False))])
-        z.append(z_row), text.append(t_row), custom.append(c_row)
+        cells = [_heat_cell(index.get((_key(r), _key(c))), kind) for c in col_codes]
+        z.append([cell[0] for cell in cells]), text.append([cell[1] for cell in cells])
+        custom.append([cell[2] for cell in cells])
+        annotations += [_secret_annotation(x_names[j], y_names[i]) for j, cell in enumerate(cells) if cell[3]]
     lo, hi = KIND_RANGE.get(kind, (None, None))
     trace = go.Heatmap(
         z=z, x=x_names, y=y_names, text=text, customdata=custom, texttemplate="%{text}",
@@ -245,9 +100,17 @@ def heatmap(
     return fig
 
 
-def _key(code):
-    """Join key for a cell code (NaN, the "not stated" cell, compares equal to itself)."""
-    return None if _is_missing(code) else code
+def _heat_cell(rec: dict | None, kind: str) -> tuple[float | None, str, list[str], bool]:
+    """One heatmap cell: its value, text, hover data, and whether it is secret."""
+    if rec is None:
+        return None, "", ["", "", ""], False
+    if _suppressed(rec):
+        return None, "", ["", "", ""], True
+    v = rec["value"]
+    mark = "*" if bool(rec.get("low_precision", False)) else ""
+    return (None if is_missing(v) else float(v), fmt_value(v, kind) + mark,
+            [fmt_n(rec.get("n")), ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
+             caution(rec.get("low_precision", False))], False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,32 +134,11 @@ def bar_ci(
     order of ``labels``; suppressed bars are gaps marked "secret"; low-precision bars are paler
     and carry an asterisk.
     """
-    records = []
-    if total is not None and len(total):
-        rec = total.iloc[0].to_dict()
-        records.append((_wrap(_esc(total_label or _("Ensemble")), 32), rec))
-    index = {_key(rec[by]): rec for rec in table.to_dict("records")}
-    for code in labels:
-        if _key(code) in index:
-            records.append((_name(labels, code, 32), index[_key(code)]))
-    y, x, plus, minus, colors, text, custom, annotations = [], [], [], [], [], [], [], []
-    for name, rec in records:
-        y.append(name)
-        if _suppressed(rec) or _is_missing(rec.get("value")):
-            x.append(None), plus.append(None), minus.append(None)
-            colors.append(BLUE), text.append(""), custom.append(["", "", ""])
-            if _suppressed(rec):
-                annotations.append(_secret_annotation(0, name, xanchor="left", xref="x"))
-            continue
-        v = float(rec["value"])
-        lo, hi = rec.get("ci_low"), rec.get("ci_high")
-        x.append(v)
-        plus.append(None if _is_missing(hi) else float(hi) - v)
-        minus.append(None if _is_missing(lo) else v - float(lo))
-        low_precision = bool(rec.get("low_precision", False))
-        colors.append(LIGHT_BLUE if low_precision else BLUE)
-        text.append(fmt_value(v, kind) + ("*" if low_precision else ""))
-        custom.append([fmt_n(rec.get("n")), _ci_text(lo, hi, kind), _caution(low_precision)])
+    records = _bar_records(table, by, labels, total, total_label)
+    y = [name for name, _rec in records]
+    bars = [_bar(rec, kind) for _name_, rec in records]
+    x, plus, minus, colors, text, custom = ([bar[i] for bar in bars] for i in range(6))
+    annotations = [_secret_annotation(0, name, xanchor="left", xref="x") for name, rec in records if _suppressed(rec)]
     lo_range, hi_range = KIND_RANGE.get(kind, (None, None))
     if kind == "mean":
         lo_range = 1
@@ -317,15 +159,31 @@ def bar_ci(
     ))
 
 
+def _bar_records(table: pd.DataFrame, by: str, labels: Mapping, total: pd.DataFrame | None,
+                 total_label: str | None) -> list[tuple[str, dict]]:
+    """(axis name, record) of each bar to draw: the total first, then ``labels``' order."""
+    records = []
+    if total is not None and len(total):
+        records.append((_wrap(_esc(total_label or _("Ensemble")), 32), total.iloc[0].to_dict()))
+    index = {_key(rec[by]): rec for rec in table.to_dict("records")}
+    return records + [(_name(labels, code, 32), index[_key(code)]) for code in labels if _key(code) in index]
+
+
+def _bar(rec: dict, kind: str) -> tuple:
+    """One bar: value, CI above and below, colour, text, hover data (a gap when secret or empty)."""
+    if _suppressed(rec) or is_missing(rec.get("value")):
+        return None, None, None, BLUE, "", ["", "", ""]
+    v = float(rec["value"])
+    lo, hi = rec.get("ci_low"), rec.get("ci_high")
+    low_precision = bool(rec.get("low_precision", False))
+    return (v, None if is_missing(hi) else float(hi) - v, None if is_missing(lo) else v - float(lo),
+            LIGHT_BLUE if low_precision else BLUE, fmt_value(v, kind) + ("*" if low_precision else ""),
+            [fmt_n(rec.get("n")), ci_text(lo, hi, kind), caution(low_precision)])
+
+
 # --------------------------------------------------------------------------------------------
 # Trends across waves
 # --------------------------------------------------------------------------------------------
-def _rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
 def trend_lines(
     table: pd.DataFrame,
     changes: pd.DataFrame | None = None,
@@ -349,72 +207,24 @@ def trend_lines(
     """
     waves = list(wave_labels)
     x_names = [_esc(wave_labels[w]) for w in waves]
-    traces: list[go.BaseTraceType] = []
-    annotations = []
-    secrets: dict[str, list[str]] = {}
     index = {(_key(rec["wave"]), _key(rec[series])): rec for rec in table.to_dict("records")}
+    traces: list[go.BaseTraceType] = []
+    secrets: dict[str, list[str]] = {}
     for k, code in enumerate(labels):
         main = emphasis is not None and _key(code) == _key(emphasis)
         colour = "#161616" if main else [c for c in PALETTE if c != "#000000"][k % (len(PALETTE) - 1)]
-        name = _esc(_label(labels, code))
-        ys, lows, highs, text, custom = [], [], [], [], []
-        present = False
-        for w, xw in zip(waves, x_names):
-            rec = index.get((_key(w), _key(code)))
-            if rec is None or _suppressed(rec) or _is_missing(rec.get("value")):
-                ys.append(None), lows.append(None), highs.append(None), text.append("")
-                custom.append(["", "", ""])
-                if rec is not None and _suppressed(rec):
-                    present = True
-                    secrets.setdefault(xw, []).append(name)
-                continue
-            present = True
-            v = float(rec["value"])
-            ys.append(v)
-            lows.append(None if _is_missing(rec.get("ci_low")) else float(rec["ci_low"]))
-            highs.append(None if _is_missing(rec.get("ci_high")) else float(rec["ci_high"]))
-            text.append(fmt_value(v, kind))
-            custom.append([fmt_n(rec.get("n")), _ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
-                           _caution(rec.get("low_precision", False))])
-        if not present:
-            continue
-        group = f"s{k}"
-        traces.append(go.Scatter(x=x_names, y=highs, mode="lines", line={"width": 0}, hoverinfo="skip",
-                                 showlegend=False, legendgroup=group, connectgaps=False))
-        traces.append(go.Scatter(x=x_names, y=lows, mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor=_rgba(colour, 0.08), hoverinfo="skip", showlegend=False,
-                                 legendgroup=group, connectgaps=False))
-        traces.append(go.Scatter(
-            x=x_names, y=ys, name=name, mode="lines+markers", line={"color": colour, "width": 3.5 if main else 2},
-            marker={"size": 7}, legendgroup=group, text=text, customdata=custom, connectgaps=False,
-            hovertemplate=(name + "<br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
-                           + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
-                           + "<br>%{customdata[2]}<extra></extra>"),
-        ))
-    for xw, names in secrets.items():
-        annotations.append(_secret_annotation(xw, 0, yref="paper", yanchor="bottom", align="left",
-                                              text="<br>".join(f"{n} : {SECRET()}" for n in names)))
-    if changes is not None and len(changes):
-        sx, sy, stext = [], [], []
-        for rec in changes.to_dict("records"):
-            if not bool(rec.get("significant", False)):
-                continue
-            point = index.get((_key(rec["wave_b"]), _key(rec[series])))
-            if point is None or _is_missing(point.get("value")) or rec["wave_b"] not in wave_labels:
-                continue
-            sx.append(_esc(wave_labels[rec["wave_b"]]))
-            sy.append(float(point["value"]))
-            diff = fmt_value(rec["diff"], "nps" if kind != "mean" else "mean")
-            if kind == "mean" and float(rec["diff"]) > 0:
-                diff = "+" + diff
-            stext.append(f"{_esc(_label(labels, rec[series]))} : {diff} "
-                         f"({_('IC à 95 %')} {_ci_text(rec['ci_low'], rec['ci_high'], 'mean' if kind == 'mean' else 'nps')})")
-        if sx:
-            traces.append(go.Scatter(
-                x=sx, y=sy, mode="markers", name=_("Évolution significative"), text=stext,
-                marker={"symbol": "star", "size": 16, "color": "#ffffff", "line": {"color": "#161616", "width": 2}},
-                hovertemplate="%{text}<extra>" + _("significatif") + "</extra>",
-            ))
+        name = _esc(label_of(labels, code))
+        points = _trend_points(index, code, waves, x_names, kind)
+        for xw in points["secret_at"]:
+            secrets.setdefault(xw, []).append(name)
+        if points["present"]:
+            traces += _trend_series_traces(points, x_names, f"s{k}", name, colour, main, value_label)
+    annotations = [_secret_annotation(xw, 0, yref="paper", yanchor="bottom", align="left",
+                                      text="<br>".join(f"{n} : {SECRET()}" for n in names))
+                   for xw, names in secrets.items()]
+    stars = _significance_stars(changes, index, series, labels, wave_labels, kind)
+    if stars is not None:
+        traces.append(stars)
     lo, hi = KIND_RANGE.get(kind, (None, None))
     return go.Figure(traces, layout=_base_layout(
         title, height=480, annotations=annotations,
@@ -423,6 +233,81 @@ def trend_lines(
         yaxis={"range": [lo, hi], "title": {"text": _esc(value_label)}, "gridcolor": "#e5e5e5", "automargin": True},
         margin={"l": 10, "r": 10, "t": 20, "b": 90},
     ))
+
+
+def _trend_points(index: Mapping, code, waves: list, x_names: list[str], kind: str) -> dict:
+    """One series' values, CI bounds, texts per wave; the waves where it is secret; whether it shows."""
+    ys, lows, highs, text, custom, secret_at = [], [], [], [], [], []
+    present = False
+    for w, xw in zip(waves, x_names):
+        rec = index.get((_key(w), _key(code)))
+        if rec is None or _suppressed(rec) or is_missing(rec.get("value")):
+            ys.append(None), lows.append(None), highs.append(None), text.append("")
+            custom.append(["", "", ""])
+            if rec is not None and _suppressed(rec):
+                present = True
+                secret_at.append(xw)
+            continue
+        present = True
+        v = float(rec["value"])
+        ys.append(v)
+        lows.append(None if is_missing(rec.get("ci_low")) else float(rec["ci_low"]))
+        highs.append(None if is_missing(rec.get("ci_high")) else float(rec["ci_high"]))
+        text.append(fmt_value(v, kind))
+        custom.append([fmt_n(rec.get("n")), ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
+                       caution(rec.get("low_precision", False))])
+    return {"ys": ys, "lows": lows, "highs": highs, "text": text, "custom": custom, "secret_at": secret_at,
+            "present": present}
+
+
+def _trend_series_traces(points: dict, x_names: list[str], group: str, name: str, colour: str, main: bool,
+                         value_label: str) -> list[go.Scatter]:
+    """The CI band (upper edge, lower edge filled to it) and the line of one series."""
+    return [
+        go.Scatter(x=x_names, y=points["highs"], mode="lines", line={"width": 0}, hoverinfo="skip",
+                   showlegend=False, legendgroup=group, connectgaps=False),
+        go.Scatter(x=x_names, y=points["lows"], mode="lines", line={"width": 0}, fill="tonexty",
+                   fillcolor=_rgba(colour, 0.08), hoverinfo="skip", showlegend=False,
+                   legendgroup=group, connectgaps=False),
+        go.Scatter(
+            x=x_names, y=points["ys"], name=name, mode="lines+markers",
+            line={"color": colour, "width": 3.5 if main else 2},
+            marker={"size": 7}, legendgroup=group, text=points["text"], customdata=points["custom"],
+            connectgaps=False,
+            hovertemplate=(name + "<br>%{x}<br>" + _esc(value_label) + " : %{text}<br>"
+                           + _("IC à 95 %") + " : %{customdata[1]}<br>n = %{customdata[0]}"
+                           + "<br>%{customdata[2]}<extra></extra>"),
+        ),
+    ]
+
+
+def _significance_stars(changes: pd.DataFrame | None, index: Mapping, series: str, labels: Mapping,
+                        wave_labels: Mapping, kind: str) -> go.Scatter | None:
+    """A star on the later wave of each significant change (None when there is none to draw)."""
+    if changes is None or not len(changes):
+        return None
+    unit = "mean" if kind == "mean" else "nps"
+    sx, sy, stext = [], [], []
+    for rec in changes.to_dict("records"):
+        if not bool(rec.get("significant", False)):
+            continue
+        point = index.get((_key(rec["wave_b"]), _key(rec[series])))
+        if point is None or is_missing(point.get("value")) or rec["wave_b"] not in wave_labels:
+            continue
+        sx.append(_esc(wave_labels[rec["wave_b"]]))
+        sy.append(float(point["value"]))
+        diff = fmt_value(rec["diff"], unit)
+        if kind == "mean" and float(rec["diff"]) > 0:
+            diff = "+" + diff
+        stext.append(f"{_esc(label_of(labels, rec[series]))} : {diff} "
+                     f"({_('IC à 95 %')} {ci_text(rec['ci_low'], rec['ci_high'], unit)})")
+    if not sx:
+        return None
+    return go.Scatter(
+        x=sx, y=sy, mode="markers", name=_("Évolution significative"), text=stext,
+        marker={"symbol": "star", "size": 16, "color": "#ffffff", "line": {"color": "#161616", "width": 2}},
+        hovertemplate="%{text}<extra>" + _("significatif") + "</extra>",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,7 +347,7 @@ def stacked_distribution(
         xs, custom = [], []
         for name, part in groups:
             row = part[part["code"] == code]
-            if not len(row) or bool(row["suppressed"].fillna(True).iloc[0]) or _is_missing(row["share"].iloc[0]):
+            if not len(row) or bool(row["suppressed"].fillna(True).iloc[0]) or is_missing(row["share"].iloc[0]):
                 xs.append(None), custom.append(["", ""])
                 continue
             rec = row.iloc[0]
@@ -485,22 +370,6 @@ def stacked_distribution(
 
 
 # --------------------------------------------------------------------------------------------
-def figure_json(fig: go.Figure, config: Mapping | None = None) -> dict:
-    """The figure as a JSON-ready dict {data, layout, config} for ``json_script``."""
-    payload = json.loads(fig.to_json())
-    payload["config"] = dict(config or PLOTLY_CONFIG)
-    return payload
-
-
 def table_records(table: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
     """Rows of ``table`` restricted to ``columns`` (helper for the text alternatives)."""
     return table[list(columns)].to_dict("records")
-
-
-# Formatting helpers shared with the pages' text alternatives (analysis.views): one formatting for
-# the chart, its hover text and its HTML table.
-label_of = _label
-ci_text = _ci_text
-caution = _caution
-is_missing = _is_missing
-is_french = _french

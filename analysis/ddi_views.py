@@ -9,7 +9,7 @@ from surveys.models import audit
 
 from .ddi import codebook_xml
 from .selectors import dashboard_for
-from .views import analyst_required, bad_request
+from .views.access import analyst_required, bad_request
 
 
 @analyst_required

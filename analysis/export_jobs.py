@@ -70,7 +70,8 @@ def export_run(job_id: str) -> dict:
 
 def _build(job: ExportJob) -> tuple[int, Iterator[tuple[bytes, int]], dict]:
     """Rows in all, the file's parts (bytes, rows), and the audit details."""
-    from .views import indicator_tables, may_export_microdata, microdata_for
+    from .microdata import indicator_tables, microdata_for
+    from .rights import may_export_microdata
 
     user = get_user_model().objects.get(pk=job.requested_by_id)
     d = dashboard_for(user, job.survey.slug)  # 404 if the rights were withdrawn meanwhile

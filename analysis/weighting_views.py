@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,10 +25,12 @@ from surveys.permissions import DESIGNERS, in_group
 
 from . import charts, weighting_runs
 from .filters import parse
+from .formatting import fmt_n, number_format, percent
 from .margins import MarginsError
 from .models import MarginsSource, WeightingMethod, WeightingRun
 from .selectors import dashboard_for
-from .views import Block, _context, _csv_response, analyst_required
+from .views.access import analyst_required
+from .views.common import Block, csv_response, page_context
 
 MAX_MARGINS_BYTES = 1_000_000
 
@@ -83,7 +84,7 @@ def _wave(d, code: str):
 
 def _page_context(request, d, wave=None, **extra) -> dict:
     f = parse({}, "exports", d.choices("exports"))
-    ctx = _context(d, f, "weighting", may_weight=may_weight(request.user), wave=wave, **extra)
+    ctx = page_context(d, f, "weighting", may_weight=may_weight(request.user), wave=wave, **extra)
     if wave is not None:
         ctx["selected_wave_labels"] = [d.wave_labels().get(wave.code, wave.code)]
     return ctx
@@ -160,21 +161,11 @@ def _switch(request, d, w, action: str) -> HttpResponse:
     return redirect("analysis:weighting_wave", slug=d.survey.slug, wave=w.code)
 
 
-def number_format(x: float, decimal_pos: int) -> str:
-    """Rounded (Django's number_format truncates), with a decimal comma in French."""
-    text = f"{x:.{decimal_pos}f}"
-    return text if (get_language() or "fr")[:2] == "en" else text.replace(".", ",")
-
-
-def _pct(share: float, decimals: int = 1) -> str:
-    return number_format(100 * share, decimal_pos=decimals)
-
-
 def _preview_rows(table) -> list[list[str]]:
     out = []
     for rec in table.to_dict("records"):
-        out.append([rec["variable"], rec["category"], charts.fmt_n(rec["respondents"]),
-                    _pct(rec["sample_share"]), _pct(rec["target_share"]),
+        out.append([rec["variable"], rec["category"], fmt_n(rec["respondents"]),
+                    percent(rec["sample_share"]), percent(rec["target_share"]),
                     "—" if rec["ratio"] is None else number_format(rec["ratio"], decimal_pos=3)])
     return out
 
@@ -199,7 +190,7 @@ def _histogram_block(run: WeightingRun, data_url: str) -> Block:
                           margin={"l": 60, "r": 20, "t": 20, "b": 50}, height=320)
         return fig
 
-    rows = [[f"{a:.4f} – {b:.4f}", charts.fmt_n(int(c))] for a, b, c in zip(table["low"], table["high"], table["count"])]
+    rows = [[f"{a:.4f} – {b:.4f}", fmt_n(int(c))] for a, b, c in zip(table["low"], table["high"], table["count"])]
     return Block(name="histogramme", title=title, table=table, figure=figure,
                  headers=[_("Poids (intervalle)"), _("Réponses")], rows=rows, data_url=data_url)
 
@@ -212,7 +203,7 @@ def weighting_run(request: HttpRequest, slug: str, wave: str, pk: int) -> HttpRe
     block = _histogram_block(run, reverse("analysis:weighting_histogram", args=[slug, wave, pk]))
     block.figure_json = charts.figure_json(block.figure())
     s = run.diagnostics.get("summary", {})
-    margins = [[m["variable"], m["category"], _pct(m["target"], 2), _pct(m["achieved"], 2),
+    margins = [[m["variable"], m["category"], percent(m["target"], 2), percent(m["achieved"], 2),
                 number_format(100 * m["gap"], decimal_pos=4)]
                for m in run.diagnostics.get("margins", [])]
     return render(request, "analysis/weighting_run.html", _page_context(
@@ -226,4 +217,4 @@ def weighting_histogram(request: HttpRequest, slug: str, wave: str, pk: int) -> 
     """The table behind the histogram, as CSV."""
     _d, w, run = _run(request, slug, wave, pk)
     block = _histogram_block(run, "")
-    return _csv_response(block.table, f"poids-{slug}-{w.code}-{run.pk}.csv")
+    return csv_response(block.table, f"poids-{slug}-{w.code}-{run.pk}.csv")

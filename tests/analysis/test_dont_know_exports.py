@@ -17,7 +17,7 @@ from django.urls import reverse
 from analysis import exports
 from analysis.dont_know import DK_CHOICE, DK_CODE
 from analysis.selectors import Dashboard
-from analysis.views import microdata_for
+from analysis.microdata import microdata_for
 from surveys.models import Answer, Question
 from tests.analysis.dashboard_data import ensure_frames, respond
 from tests.surveys.test_wizard import current_step, post_step

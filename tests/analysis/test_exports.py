@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from analysis import exports
 from analysis.selectors import Dashboard
-from analysis.views import microdata_for
+from analysis.microdata import microdata_for
 from jobs.models import ExportJob
 from jobs.worker import tasks_drain
 from surveys.models import AuditLog, Participant, UserCategory

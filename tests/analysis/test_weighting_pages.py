@@ -132,7 +132,7 @@ def test_spss_and_stata_exports_label_the_weight_with_the_run(survey, wave, tmp_
 
     from analysis import exports, weighting_runs
     from analysis.selectors import Dashboard
-    from analysis.views import microdata_for
+    from analysis.microdata import microdata_for
 
     run = weighting_runs.weighting_run(wave, weighting_runs.margins_from_csv(wave, CSV), method="raking")
     md = microdata_for(Dashboard(survey), ("2026",))

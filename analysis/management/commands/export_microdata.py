@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analysis import exports
 from analysis.selectors import Dashboard
-from analysis.views import microdata_for
+from analysis.microdata import microdata_for
 from surveys.models import Survey, audit
 
 
