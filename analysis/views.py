@@ -37,6 +37,7 @@ from surveys.models import Answer, QuestionType, ResponseStatus, audit
 from surveys.permissions import ANALYSTS, in_group, is_analyst, surveys_for
 
 from . import charts, exports, plotly_css, waves as wave_tests
+from . import break_charts, break_data, breaks  # issue 18
 from .filters import INDICATORS, NOT_STATED, FilterError, Filters, parse
 from .selectors import Dashboard, dashboard_for, kind_rows, n_hidden, select_rows
 from .text import frequent_terms
@@ -340,6 +341,10 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
     if len(change):
         change = change[["wave_a", "wave_b", "channel"] + [c for c in change.columns
                                                            if c not in ("wave_a", "wave_b", "channel")]]
+    # issue 18 hook: no wave-to-wave test across a series break (analysis.breaks)
+    series = break_data.series_breaks(d.survey, order)
+    cut = breaks.pair_reasons(series, d.nps_code if kind == "nps" else d.sat_code)
+    change = breaks.mask_changes(change, cut)
     if f.channels:
         keep = list(f.channels) + [ALL]
         trend = select_rows(trend, "channel", keep)
@@ -351,9 +356,9 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
     title = f"{what} — {value_label}, " + _("par vague et canal de contact (IC à 95 %)")
     headers, alt = _alt_rows(trend, [("wave", (_("Vague"), wave_labels)),
                                      ("channel", (_("Canal de contact"), ch_labels))], kind)
-    blocks = [Block("tendances", title, trend, lambda: charts.trend_lines(
+    blocks = [Block("tendances", title, trend, lambda: break_charts.draw_breaks(charts.trend_lines(
         trend, change, series="channel", labels=ch_labels, wave_labels=wave_labels, kind=kind, title=title,
-        value_label=value_label, emphasis=ALL), headers, alt, note=_hidden_note(trend))]
+        value_label=value_label, emphasis=ALL), cut, wave_labels), headers, alt, note=_hidden_note(trend))]
     c_headers = [_("Vagues"), _("Canal de contact"), _("Évolution"), _("IC à 95 %"), _("p ajustée (Holm)"),
                  _("Significatif")]
     c_rows = []
@@ -370,7 +375,12 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
             else f"{p_adj:.3f}",
             _("oui") if bool(rec.get("significant")) else _("non"),
         ])
+        if rec.get("series_break"):  # issue 18 hook: the row says why there is no test
+            c_rows[-1][2:5] = [_("rupture de série : %(reason)s") % {"reason": rec["series_break"]}, "", ""]
     blocks.append(Block("evolutions", _("Évolutions entre vagues successives"), change, None, c_headers, c_rows))
+    if len(series):  # issue 18 hook: every question's changes and breaks between the waves shown
+        blocks.append(Block("ruptures", _("Ruptures de série et changements du questionnaire"),
+                            *break_data.break_table(series, wave_labels)))
     return blocks
 
 

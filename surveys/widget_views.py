@@ -55,6 +55,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from .services.versions import wave_version_id  # issue 18
 from .forms import SATISFACTION_LABELS, NoNullCharField
 from .models import (
     Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, SurveyStatus, UserCategory, Wave,
@@ -168,6 +169,7 @@ def widget_response_create(setup: Setup, score: int, comment: str, page_url: str
             survey=setup.survey, wave=setup.wave, category=setup.category, channel=setup.channel,
             language=language, status=ResponseStatus.COMPLETE, started_at=now, submitted_at=now,
             page_url=page_url, notice_version=setup.survey.notice_version,
+            version_id=wave_version_id(setup.wave.pk),  # issue 18
         )
         Answer.objects.create(response=response, question=setup.question, value=float(score), text=comment)
     return response

@@ -42,6 +42,7 @@ from surveys.models import (
 )
 from surveys.services.data_version import responses_changed
 from surveys.services.responses import survey_structure
+from surveys.services.versions import wave_version_id
 
 SUGGESTIONS = [
     "Publier le calendrier des diffusions plus tôt, au moins trois mois à l'avance.",
@@ -372,6 +373,7 @@ def generate(survey: Survey, waves: list[Wave], n: int, *, seed: int = 42, demo:
     insert = (f"INSERT INTO {qn(Answer._meta.db_table)} ({qn('response_id')}, {qn('question_id')}, {qn('value')}, "
               f"{qn('text')}, {qn('codes')}, {qn('dont_know')}) VALUES (%s, %s, %s, %s, %s, %s)")
     total_answers = 0
+    version_of = {w.id: wave_version_id(w.id) for w in waves}  # issue 18: the version each wave uses
     with transaction.atomic():
         for start in range(0, n, batch_size):
             responses, answer_rows = [], []
@@ -382,7 +384,7 @@ def generate(survey: Survey, waves: list[Wave], n: int, *, seed: int = 42, demo:
                 submitted = started + timedelta(seconds=min(rng.uniform(90, 1500), span))
                 rid = uuid.uuid4()
                 responses.append(Response(
-                    id=rid, survey_id=survey.id, wave_id=wave.id, category_id=categories[cat],
+                    id=rid, survey_id=survey.id, wave_id=wave.id, category_id=categories[cat], version_id=version_of[wave.id],
                     channel_id=channels.get(channel), language=language, status=ResponseStatus.COMPLETE,
                     notice_version=survey.notice_version, weight=1.0, is_demo=demo,
                     started_at=started, submitted_at=submitted,

@@ -1,0 +1,54 @@
+"""Reading the questionnaire versions of a survey's waves for the analysis (issue 18).
+
+The Django side of :mod:`analysis.breaks`: the snapshots of consecutive waves are compared with
+``surveys.services.version_diff`` and the designers' rulings are read from ``BreakDecision``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from surveys.models import BreakDecision, Survey
+from surveys.services.version_diff import diff_snapshots
+from surveys.services.versions import wave_snapshot
+
+from . import breaks
+
+
+def wave_changes(survey: Survey, wave_codes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(changes, rulings) between consecutive waves of ``wave_codes`` (in that order)."""
+    waves = {w.code: w for w in survey.waves.select_related("version", "survey")}
+    order = [c for c in wave_codes if c in waves]
+    changes, rulings = [], []
+    for a, b in zip(order, order[1:]):
+        wa, wb = waves[a], waves[b]
+        snap_a, snap_b = wave_snapshot(wa), wave_snapshot(wb)
+        if wa.version_id and wa.version_id == wb.version_id:
+            continue
+        for c in diff_snapshots(snap_a, snap_b):
+            changes.append({"question": c.question, "wave_a": a, "wave_b": b, "kind": c.kind,
+                            "detail": f"{c.before} → {c.after}" if (c.before or c.after) and not c.words else ""})
+        if wa.version_id and wb.version_id:
+            for r in BreakDecision.objects.filter(version_a_id=wa.version_id, version_b_id=wb.version_id):
+                rulings.append({"question": r.question, "wave_a": a, "wave_b": b, "decision": r.decision,
+                                "reason": r.reason})
+    return (pd.DataFrame(changes, columns=["question", "wave_a", "wave_b", "kind", "detail"]),
+            pd.DataFrame(rulings, columns=["question", "wave_a", "wave_b", "decision", "reason"]))
+
+
+def series_breaks(survey: Survey, wave_codes: Sequence[str]) -> pd.DataFrame:
+    """Comparability of every changed question between consecutive waves (analysis.breaks rules)."""
+    return breaks.comparability(*wave_changes(survey, wave_codes))
+
+
+def break_table(series: pd.DataFrame, wave_labels: dict[str, str]) -> tuple[pd.DataFrame, None, list, list]:
+    """(table, no figure, headers, rows) of the trends page's block listing changes and breaks."""
+    from django.utils.translation import gettext as _
+
+    headers = [_("Question"), _("Vagues"), _("Comparable"), _("Motif")]
+    rows = [[r["question"], f"{wave_labels.get(r['wave_a'], r['wave_a'])} → {wave_labels.get(r['wave_b'], r['wave_b'])}",
+             _("oui") if r["comparable"] else _("non — rupture de série"), r["reason"]]
+            for r in series.to_dict("records")]
+    return series, None, headers, rows
