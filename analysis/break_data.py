@@ -11,7 +11,7 @@ from typing import Sequence
 import pandas as pd
 
 from surveys.models import BreakDecision, Survey
-from surveys.services.version_diff import diff_snapshots
+from surveys.services.version_diff import KIND_LABELS, diff_snapshots
 from surveys.services.versions import wave_snapshot
 
 from . import breaks
@@ -49,6 +49,39 @@ def break_table(series: pd.DataFrame, wave_labels: dict[str, str]) -> tuple[pd.D
 
     headers = [_("Question"), _("Vagues"), _("Comparable"), _("Motif")]
     rows = [[r["question"], f"{wave_labels.get(r['wave_a'], r['wave_a'])} → {wave_labels.get(r['wave_b'], r['wave_b'])}",
-             _("oui") if r["comparable"] else _("non — rupture de série"), r["reason"]]
+             _("oui") if r["comparable"] else _("non — rupture de série"), readable(r["reason"])]
             for r in series.to_dict("records")]
     return series, None, headers, rows
+
+
+def readable(reason: str) -> str:
+    """A reason with the change tokens ("scale change"…) in the active language."""
+    for token, label in sorted(KIND_LABELS.items(), key=lambda kv: -len(kv[0])):
+        reason = reason.replace(token, str(label))
+    return reason
+
+
+def readable_pairs(cut: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    return {pair: readable(reason) for pair, reason in cut.items()}
+
+
+def add_version_column(md, frame: pd.DataFrame, wave_ids: Sequence[int]) -> None:
+    """Give the microdata a ``questionnaire_version`` column: the version each response answered.
+
+    Read per response (``Response.version``), matched on the frame's ``response_id`` (the microdata
+    rows are the frame's rows, in order); placed right after the wave in the codebook.
+    """
+    from surveys.models import Response
+
+    from .exports import Variable
+
+    if "response_id" not in frame.columns:
+        return
+    numbers = {str(rid): n for rid, n in Response.objects.filter(wave_id__in=list(wave_ids))
+               .values_list("id", "version__number").iterator(chunk_size=5000)}
+    column = [numbers.get(str(rid)) for rid in frame["response_id"].astype(object)]
+    md.data["questionnaire_version"] = pd.array(column, dtype="Int64")
+    var = Variable(name="questionnaire_version", source="questionnaire_version", type="integer",
+                   label="Version du questionnaire", text_en="Questionnaire version")
+    at = next((i + 1 for i, v in enumerate(md.variables) if v.source == "wave"), 0)
+    md.variables.insert(at, var)

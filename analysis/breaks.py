@@ -46,7 +46,7 @@ def comparability(changes: pd.DataFrame, rulings: pd.DataFrame | None = None) ->
             rows.append((*key, False, reason))
         elif key in ruled:
             decision, reason = ruled[key]
-            rows.append((*key, decision != "harmless", reason))
+            rows.append((*key, decision == "harmless", reason))
         else:
             rows.append((*key, True, "; ".join(dict.fromkeys(group["kind"]))))
     return pd.DataFrame(rows, columns=COLUMNS)

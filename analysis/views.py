@@ -358,7 +358,8 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
                                      ("channel", (_("Canal de contact"), ch_labels))], kind)
     blocks = [Block("tendances", title, trend, lambda: break_charts.draw_breaks(charts.trend_lines(
         trend, change, series="channel", labels=ch_labels, wave_labels=wave_labels, kind=kind, title=title,
-        value_label=value_label, emphasis=ALL), cut, wave_labels), headers, alt, note=_hidden_note(trend))]
+        value_label=value_label, emphasis=ALL), break_data.readable_pairs(cut), wave_labels), headers, alt,
+        note=_hidden_note(trend))]
     c_headers = [_("Vagues"), _("Canal de contact"), _("Évolution"), _("IC à 95 %"), _("p ajustée (Holm)"),
                  _("Significatif")]
     c_rows = []
@@ -376,7 +377,8 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
             _("oui") if bool(rec.get("significant")) else _("non"),
         ])
         if rec.get("series_break"):  # issue 18 hook: the row says why there is no test
-            c_rows[-1][2:5] = [_("rupture de série : %(reason)s") % {"reason": rec["series_break"]}, "", ""]
+            c_rows[-1][2:5] = [_("rupture de série : %(reason)s") % {"reason": break_data.readable(rec["series_break"])},
+                               "", ""]
     blocks.append(Block("evolutions", _("Évolutions entre vagues successives"), change, None, c_headers, c_rows))
     if len(series):  # issue 18 hook: every question's changes and breaks between the waves shown
         blocks.append(Block("ruptures", _("Ruptures de série et changements du questionnaire"),
@@ -588,6 +590,7 @@ def microdata_for(d: Dashboard, waves) -> exports.Microdata:
     labels = {"wave": d.wave_labels(), "category": d.category_labels(),
               "channel": {c.code: c.label_fr for c in d.channels}}
     md = exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)
+    break_data.add_version_column(md, frame, [w.pk for w in chosen])  # issue 18 hook: version per response
     from .weighting_runs import weight_variable_label
     weight_variable_label(md, d.survey, waves)
     return md

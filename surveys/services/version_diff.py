@@ -100,7 +100,7 @@ def scale_of(q: Mapping[str, Any]) -> str:
 
 
 def _texts(q: Mapping, keys: tuple[str, ...]) -> dict[str, str]:
-    return {lang: " / ".join((q.get(k) or {}).get(lang, "") for k in keys) for lang in ("fr", "en")}
+    return {lang: " / ".join(t for k in keys if (t := (q.get(k) or {}).get(lang, ""))) for lang in ("fr", "en")}
 
 
 def _question_changes(code: str, qa: dict, sa: dict, qb: dict, sb: dict) -> list[Change]:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from ..models import QuestionnaireVersion, Survey, Wave, audit
 from .import_export import survey_export
+from .version_diff import Change, diff_snapshots
 
 #: survey-level keys that belong to the questionnaire (not retention, notice nor waves)
 SURVEY_KEYS = ("slug", "title", "intro", "thanks", "categories")
@@ -89,6 +90,14 @@ def wave_snapshot(wave: Wave) -> dict[str, Any]:
     return wave.version.snapshot if wave.version_id else questionnaire_snapshot(wave.survey)
 
 
+def compare_waves(wave_a: Wave, wave_b: Wave) -> list[Change]:
+    """What changed in the questionnaire from wave a to wave b (nothing when they share a version)."""
+    snap_a, snap_b = wave_snapshot(wave_a), wave_snapshot(wave_b)
+    if wave_a.version_id and wave_a.version_id == wave_b.version_id:
+        return []
+    return diff_snapshots(snap_a, snap_b)
+
+
 def open_waves(survey: Survey, at: datetime | None = None) -> list[Wave]:
     at = at or timezone.now()
     return list(survey.waves.filter(opens_at__lte=at, closes_at__gt=at).order_by("opens_at"))
@@ -96,8 +105,6 @@ def open_waves(survey: Survey, at: datetime | None = None) -> list[Wave]:
 
 def record_minor_correction(survey: Survey, actor: object, reason: str) -> list[QuestionnaireVersion]:
     """Apply a logged typo fix to the open waves' versions (no new version: the meaning is kept)."""
-    from .version_diff import diff_snapshots  # the diff module reads snapshots only
-
     snapshot = questionnaire_snapshot(survey)
     changed = []
     for wave in open_waves(survey):

@@ -32,6 +32,7 @@ from api.demo import demo_api_access
 from jobs.demo import demo_schedule
 from publications.demo import load_demo_publications
 from surveys.models import Response, Survey, UserCategory
+from surveys.demo_history import add_demo_wave, demo_history
 from surveys.permissions import ANALYSTS, DESIGNERS
 from surveys.services.import_export import SurveyImportError, survey_import
 from surveys.services.publishing import PublishRefused, survey_publish
@@ -86,6 +87,8 @@ class Command(BaseCommand):
             self.stdout.write(f'Demo survey "{survey.slug}" already present: left unchanged.')
         if not options["no_responses"]:
             self._generate_responses(survey, options["responses"])
+        demo_history(survey)  # issue 18: versions 1 (2024, 2025) and 2 (2026), a scale change on SAT_TRUST
+        if not options["no_responses"]:
             import_string("analysis.demo.demo_weighting")(survey, self.stdout)  # no import arrow surveys → analysis
             import_string("verbatims.demo.demo_themes")(survey)  # themes of the demo verbatims (issue 20)
         demo_schedule(survey)  # a dated reminder round, listed on /taches/suivi/
@@ -101,6 +104,7 @@ class Command(BaseCommand):
         try:
             data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
             survey = survey_import(data, actor="manage.py load_demo")
+            add_demo_wave(survey)  # issue 18: a third, earlier wave
             return survey_publish(survey, "manage.py load_demo"), True  # imported as a draft; the demo is answerable
         except (SurveyImportError, PublishRefused) as exc:  # the shipped file is tested; this guards local edits
             raise CommandError(f"{DEMO_FILE}: {exc}") from exc
