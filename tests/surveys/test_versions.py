@@ -155,3 +155,79 @@ def test_diff_versions_command_prints_the_expected_lines(survey):
         "  not comparable: SAT_OVERALL (scale change)",
         "  not comparable: VISITS (scale change)",
     ]
+
+
+# -- editing while a wave is open ----------------------------------------------------------------
+
+@pytest.fixture
+def answered(client, survey):
+    """The open wave 2026 in use: one response froze its questionnaire."""
+    _answer(client, survey)
+    return survey
+
+
+def test_editing_an_open_wave_in_use_is_refused_with_the_reason(answered, designer):
+    q = answered.questions.get(code="NPS")
+    resp = _admin_post(designer, q, text_fr="Recommanderiez-vous notre service ?")
+    html = resp.content.decode()
+    assert resp.status_code == 200 and "La vague « 2026 » est ouverte" in html and "correction mineure" in html
+    q.refresh_from_db()
+    assert q.text_fr == "Question NPS"
+
+
+def test_a_minor_correction_with_its_reason_is_saved_logged_and_keeps_the_version(answered, designer):
+    q = answered.questions.get(code="NPS")
+    version = answered.waves.get(code="2026").version
+    resp = _admin_post(designer, q, text_fr="Question NPS corrigée", minor_correction="on",
+                       correction_reason="faute de frappe")
+    assert resp.status_code == 302
+    version.refresh_from_db()
+    assert QuestionnaireVersion.objects.count() == 1 and _text_of(version, "NPS") == "Question NPS corrigée"
+    [entry] = version.corrections
+    assert entry["reason"] == "faute de frappe" and entry["actor"] == "dora"
+    assert entry["changes"] == ["NPS: reworded [fr] Question NPS {+corrigée+}"]
+    assert AuditLog.objects.filter(action="minor_correction", details__reason="faute de frappe").exists()
+
+
+def test_a_minor_correction_needs_a_reason_and_may_not_change_the_scale(answered, designer):
+    q = answered.questions.get(code="NPS")
+    resp = _admin_post(designer, q, text_fr="Question NPS corrigée", minor_correction="on")
+    assert resp.status_code == 200 and "Donnez le motif" in resp.content.decode()
+    resp = _admin_post(designer, q, max_length="20", minor_correction="on", correction_reason="x")
+    assert resp.status_code == 200 and "ne change que des libellés" in resp.content.decode()
+    q.refresh_from_db()
+    assert q.text_fr == "Question NPS" and q.max_length is None
+
+
+def test_an_open_wave_nobody_answered_yet_stays_editable(survey, designer):
+    q = survey.questions.get(code="NPS")
+    assert _admin_post(designer, q, text_fr="Recommanderiez-vous notre service ?").status_code == 302
+    assert not QuestionnaireVersion.objects.exists()
+
+
+# -- the staff page ---------------------------------------------------------------------------------
+
+def test_the_versions_page_shows_the_word_diff_and_records_a_ruling(survey, designer):
+    first = survey.waves.get(code="2026")
+    freeze_wave(first)
+    _close(first)
+    Question.objects.filter(survey=survey, code="NPS").update(text_fr="Question NPS révisée")
+    nxt = factories.WaveFactory(survey=survey, code="2027")
+    freeze_wave(nxt)
+    url = reverse("staff:versions", args=[survey.slug])
+    html = designer.get(url, {"a": "2026", "b": "2027"}).content.decode()
+    assert "<ins><span class=\"sr-only\">ajouté : </span>révisée</ins>" in html and "libellé modifié" in html
+    resp = designer.post(f"{url}?a=2026&b=2027", {"question": "NPS", "decision": "break",
+                                                   "reason": "Le sens de la question a changé."})
+    assert resp.status_code == 302
+    ruling = BreakDecision.objects.get()
+    assert (ruling.question, ruling.decision, ruling.decided_by) == ("NPS", "break", "dora")
+    out = StringIO()
+    call_command("diff_versions", survey.slug, "2026", "2027", stdout=out)
+    assert "  not comparable: NPS (Le sens de la question a changé.)" in out.getvalue().splitlines()
+
+
+def test_the_versions_page_is_for_designers_only(survey):
+    c = Client()
+    c.force_login(factories.staff_user("ana", "analysts", [survey]))
+    assert c.get(reverse("staff:versions", args=[survey.slug])).status_code == 403
