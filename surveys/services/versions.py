@@ -7,11 +7,11 @@ document (`import_export.survey_export`) already is that piece, validated and re
 per-row history would have to be reassembled "as of" a date over five tables, and pghistory's
 triggers exist on PostgreSQL only while the project also runs on SQLite.
 
-Rules: a wave's version is frozen when the wave has opened and the questionnaire is first needed
-(its first response, or an edit of the questionnaire); an equal questionnaire reuses the latest
-version, a different one becomes the next number. While a wave is open only a minor correction
-(texts only, with a reason) may change the questionnaire; it rewrites the open wave's snapshot and
-is logged on the version and in the audit log.
+Rules: a wave's version is frozen by its first response (or, for a closed wave nobody answered,
+by the next edit or reading); an equal questionnaire reuses the latest version, a different one
+becomes the next number. While an open wave is in use (frozen), only a minor correction (texts
+only, with a reason) may change the questionnaire; it rewrites the open wave's snapshot and is
+logged on the version and in the audit log. Anything else waits for the wave's closing.
 """
 
 from __future__ import annotations
@@ -68,10 +68,11 @@ def freeze_wave(wave: Wave) -> QuestionnaireVersion:
 
 
 def freeze_started_waves(survey: Survey, at: datetime | None = None) -> None:
-    """Freeze every wave that has opened and has no version yet: called before any edit, so the
-    waves fielded so far keep the questionnaire they were asked with."""
+    """Freeze every closed wave that has no version yet: called before any edit, so the waves
+    fielded so far keep the questionnaire they were asked with (an open wave is frozen by its
+    first response; until then nobody has answered it and an edit is what its respondents see)."""
     at = at or timezone.now()
-    for wave in survey.waves.filter(version__isnull=True, opens_at__lte=at).order_by("opens_at"):
+    for wave in survey.waves.filter(version__isnull=True, closes_at__lte=at).order_by("opens_at"):
         freeze_wave(wave)
 
 
@@ -84,8 +85,8 @@ def wave_version_id(wave_id: int) -> int | None:
 
 
 def wave_snapshot(wave: Wave) -> dict[str, Any]:
-    """The questionnaire of a wave: its frozen version, else (not opened yet) the current one."""
-    if wave.version_id is None and wave.opens_at <= timezone.now():
+    """The questionnaire of a wave: its frozen version, else (closed: frozen now) the current one."""
+    if wave.version_id is None and wave.closes_at <= timezone.now():
         freeze_wave(wave)
     return wave.version.snapshot if wave.version_id else questionnaire_snapshot(wave.survey)
 
@@ -99,8 +100,9 @@ def compare_waves(wave_a: Wave, wave_b: Wave) -> list[Change]:
 
 
 def open_waves(survey: Survey, at: datetime | None = None) -> list[Wave]:
+    """The waves open now whose questionnaire is in use (frozen by a first response)."""
     at = at or timezone.now()
-    return list(survey.waves.filter(opens_at__lte=at, closes_at__gt=at).order_by("opens_at"))
+    return list(survey.waves.filter(opens_at__lte=at, closes_at__gt=at, version__isnull=False).order_by("opens_at"))
 
 
 def record_minor_correction(survey: Survey, actor: object, reason: str) -> list[QuestionnaireVersion]:
