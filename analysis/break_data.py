@@ -48,7 +48,8 @@ def break_table(series: pd.DataFrame, wave_labels: dict[str, str]) -> tuple[pd.D
     from django.utils.translation import gettext as _
 
     headers = [_("Question"), _("Vagues"), _("Comparable"), _("Motif")]
-    rows = [[r["question"], f"{wave_labels.get(r['wave_a'], r['wave_a'])} → {wave_labels.get(r['wave_b'], r['wave_b'])}",
+    label = wave_labels.get
+    rows = [[r["question"], f"{label(r['wave_a'], r['wave_a'])} → {label(r['wave_b'], r['wave_b'])}",
              _("oui") if r["comparable"] else _("non — rupture de série"), readable(r["reason"])]
             for r in series.to_dict("records")]
     return series, None, headers, rows

@@ -377,8 +377,8 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
             _("oui") if bool(rec.get("significant")) else _("non"),
         ])
         if rec.get("series_break"):  # issue 18 hook: the row says why there is no test
-            c_rows[-1][2:5] = [_("rupture de série : %(reason)s") % {"reason": break_data.readable(rec["series_break"])},
-                               "", ""]
+            reason = break_data.readable(rec["series_break"])
+            c_rows[-1][2:5] = [_("rupture de série : %(reason)s") % {"reason": reason}, "", ""]
     blocks.append(Block("evolutions", _("Évolutions entre vagues successives"), change, None, c_headers, c_rows))
     if len(series):  # issue 18 hook: every question's changes and breaks between the waves shown
         blocks.append(Block("ruptures", _("Ruptures de série et changements du questionnaire"),

@@ -46,7 +46,7 @@ def _add_problems(form: forms.Form, problems: dict[str, list[str]]) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
-class QuestionAdminForm(OpenWaveEditMixin, forms.ModelForm):  # issue 18: open-wave guard
+class QuestionAdminForm(OpenWaveEditMixin, forms.ModelForm):  # issue 18: OpenWaveEditMixin
     condition = ConditionField(required=False, label=_("condition d'affichage"))
 
     class Meta:

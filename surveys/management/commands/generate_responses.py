@@ -384,7 +384,8 @@ def generate(survey: Survey, waves: list[Wave], n: int, *, seed: int = 42, demo:
                 submitted = started + timedelta(seconds=min(rng.uniform(90, 1500), span))
                 rid = uuid.uuid4()
                 responses.append(Response(
-                    id=rid, survey_id=survey.id, wave_id=wave.id, category_id=categories[cat], version_id=version_of[wave.id],
+                    id=rid, survey_id=survey.id, wave_id=wave.id, category_id=categories[cat],
+                    version_id=version_of[wave.id],
                     channel_id=channels.get(channel), language=language, status=ResponseStatus.COMPLETE,
                     notice_version=survey.notice_version, weight=1.0, is_demo=demo,
                     started_at=started, submitted_at=submitted,
