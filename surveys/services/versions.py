@@ -59,7 +59,7 @@ def freeze_wave(wave: Wave) -> QuestionnaireVersion:
     if wave.version_id:
         return wave.version
     with transaction.atomic():
-        locked = Wave.objects.select_for_update().select_related("version").get(pk=wave.pk)
+        locked = Wave.objects.select_for_update().get(pk=wave.pk)  # no outer join: PostgreSQL refuses FOR UPDATE
         if locked.version_id is None:
             locked.version = _next_version(locked.survey, questionnaire_snapshot(locked.survey))
             Wave.objects.filter(pk=wave.pk).update(version=locked.version)
