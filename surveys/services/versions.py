@@ -61,7 +61,8 @@ def freeze_wave(wave: Wave) -> QuestionnaireVersion:
     with transaction.atomic():
         locked = Wave.objects.select_for_update().get(pk=wave.pk)  # no outer join: PostgreSQL refuses FOR UPDATE
         if locked.version_id is None:
-            locked.version = _next_version(locked.survey, questionnaire_snapshot(locked.survey))
+            survey = Survey.objects.select_for_update().get(pk=locked.survey_id)  # one next number at a time
+            locked.version = _next_version(survey, questionnaire_snapshot(survey))
             Wave.objects.filter(pk=wave.pk).update(version=locked.version)
     wave.version = locked.version
     return locked.version
