@@ -211,7 +211,7 @@ class Wave(models.Model):
     opens_at = models.DateTimeField(_("ouverture"))
     closes_at = models.DateTimeField(_("clôture"))
     # issue 18: the questionnaire version frozen when the wave opened (services.versions)
-    version = models.ForeignKey("surveys.QuestionnaireVersion", on_delete=models.PROTECT, null=True, blank=True,
+    version = models.ForeignKey("surveys.QuestionnaireVersion", on_delete=models.RESTRICT, null=True, blank=True,
                                 editable=False, related_name="waves", verbose_name=_("version du questionnaire"))
 
     class Meta:
@@ -455,7 +455,7 @@ class Response(models.Model):
     resume_code_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     notice_version = models.PositiveIntegerField(default=1)
     # issue 18: the questionnaire version this response answered (services.versions)
-    version = models.ForeignKey("surveys.QuestionnaireVersion", on_delete=models.PROTECT, null=True, blank=True,
+    version = models.ForeignKey("surveys.QuestionnaireVersion", on_delete=models.RESTRICT, null=True, blank=True,
                                 related_name="responses")
     last_step = models.CharField(max_length=40, blank=True)
     page_url = models.CharField(_("page d'origine (widget)"), max_length=500, blank=True)

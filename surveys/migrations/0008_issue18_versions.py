@@ -49,12 +49,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='response',
             name='version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='surveys.questionnaireversion'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='responses', to='surveys.questionnaireversion'),
         ),
         migrations.AddField(
             model_name='wave',
             name='version',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='waves', to='surveys.questionnaireversion', verbose_name='version du questionnaire'),
+            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='waves', to='surveys.questionnaireversion', verbose_name='version du questionnaire'),
         ),
         migrations.AddConstraint(
             model_name='questionnaireversion',

@@ -231,3 +231,13 @@ def test_the_versions_page_is_for_designers_only(survey):
     c = Client()
     c.force_login(factories.staff_user("ana", "analysts", [survey]))
     assert c.get(reverse("staff:versions", args=[survey.slug])).status_code == 403
+
+
+def test_a_version_in_use_cannot_be_deleted_alone_but_goes_with_its_survey(client, survey):
+    from django.db.models import RestrictedError
+
+    response = _answer(client, survey)
+    with pytest.raises(RestrictedError):
+        response.version.delete()
+    survey.delete()
+    assert not QuestionnaireVersion.objects.exists() and not Response.objects.exists()
