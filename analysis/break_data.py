@@ -70,19 +70,20 @@ def add_version_column(md, frame: pd.DataFrame, wave_ids: Sequence[int]) -> None
     """Give the microdata a ``questionnaire_version`` column: the version each response answered.
 
     Read per response (``Response.version``), matched on the frame's ``response_id`` (the microdata
-    rows are the frame's rows, in order); placed right after the wave in the codebook.
+    rows are the frame's rows, in order); placed after the base columns (wave … weight), as
+    ``exports.allowed_columns`` lists it.
     """
     from surveys.models import Response
 
-    from .exports import Variable
+    from .exports import VERSION_COLUMN, Variable
 
     if "response_id" not in frame.columns:
         return
     numbers = {str(rid): n for rid, n in Response.objects.filter(wave_id__in=list(wave_ids))
                .values_list("id", "version__number").iterator(chunk_size=5000)}
     column = [numbers.get(str(rid)) for rid in frame["response_id"].astype(object)]
-    md.data["questionnaire_version"] = pd.array(column, dtype="Int64")
-    var = Variable(name="questionnaire_version", source="questionnaire_version", type="integer",
+    md.data[VERSION_COLUMN] = pd.array(column, dtype="Int64")
+    var = Variable(name=VERSION_COLUMN, source=VERSION_COLUMN, type="integer",
                    label="Version du questionnaire", text_en="Questionnaire version")
-    at = next((i + 1 for i, v in enumerate(md.variables) if v.source == "wave"), 0)
+    at = sum(1 for v in md.variables if v.question == "")  # after wave, category, channel, weight
     md.variables.insert(at, var)

@@ -123,4 +123,4 @@ def test_microdata_carry_the_version_each_response_answered(three_waves):
     md = views.microdata_for(dashboard_for(user, three_waves.slug), ["2024", "2025", "2026"])
     got = md.data.groupby(md.data["wave"].astype(str), observed=True)["questionnaire_version"].unique()
     assert {w: [int(x) for x in v] for w, v in got.items()} == {"2024": [1], "2025": [2], "2026": [2]}
-    assert [v.name for v in md.variables][:2] == ["wave", "questionnaire_version"]
+    assert [v.name for v in md.variables][:5] == ["wave", "category", "channel", "weight", "questionnaire_version"]
