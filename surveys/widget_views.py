@@ -55,7 +55,6 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from .services.versions import wave_version_id  # issue 18
 from .forms import SATISFACTION_LABELS, NoNullCharField
 from .models import (
     Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, SurveyStatus, UserCategory, Wave,
@@ -64,6 +63,7 @@ from .gate import is_survey_designer
 from .ratelimit import hit
 from .services.privacy import mask_personal_data
 from .services.responses import wave_for_answering
+from .services.versions import wave_version_id  # issue 18
 
 TOKEN_SALT = "ecoute.widget.form"
 WEBSITE = "website"

@@ -24,11 +24,11 @@ from django.db.models import Prefetch
 from django.dispatch import Signal
 from django.utils import timezone
 
-from .versions import wave_version_id  # issue 18
 from ..forms import StoredAnswer, answer_for_logic
 from ..logic import condition_met
 from .data_version import responses_changed
 from .privacy import mask_personal_data
+from .versions import wave_version_id  # issue 18
 from ..models import (
     Answer, Channel, Participant, Question, QuestionType, Response, ResponseStatus, Section, Survey, UserCategory,
     Wave,
