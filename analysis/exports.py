@@ -70,6 +70,7 @@ FORMATS = {
 XLSX_MAX_ROWS = 1_048_575  # one header line
 STATA_MAX_STR = 2045
 BASE_COLUMNS = ("wave", "category", "channel", "weight")
+VERSION_COLUMN = "questionnaire_version"  # issue 18: added by analysis.break_data.add_version_column
 
 SATISFACTION_LABELS = {1: "Très insatisfait", 2: "Plutôt insatisfait", 3: "Ni satisfait ni insatisfait",
                        4: "Plutôt satisfait", 5: "Très satisfait"}
@@ -162,6 +163,7 @@ def allowed_columns(questions: Sequence) -> list[tuple[str, object, str]]:
     ``questions``: objects with ``code``, ``type`` and ``choices`` ((code, label_fr, label_en)…).
     """
     cols: list[tuple[str, object, str]] = [(c, None, "") for c in BASE_COLUMNS]
+    cols.append((VERSION_COLUMN, None, ""))  # issue 18: the questionnaire version answered
     for q in questions:
         if q.type in ("multiple", "matrix"):
             cols += [(f"{q.code}__{code}", q, code) for code, _fr, _en in q.choices]

@@ -24,6 +24,7 @@ def microdata_for(d: Dashboard, waves: Sequence[str]) -> exports.Microdata:
     """Complete responses of ``waves`` as allow-listed microdata with their codebook."""
     from surveys.services.dont_know import dont_know_cells
 
+    from .break_data import add_version_column
     from .dont_know import apply_dont_know
     from .weighting_runs import weight_variable_label
 
@@ -32,6 +33,7 @@ def microdata_for(d: Dashboard, waves: Sequence[str]) -> exports.Microdata:
     labels = {"wave": d.wave_labels(), "category": d.category_labels(),
               "channel": {c.code: c.label_fr for c in d.channels}}
     md = exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)
+    add_version_column(md, frame, [w.pk for w in chosen])  # the questionnaire version per response (issue 18)
     weight_variable_label(md, d.survey, waves)
     return md
 

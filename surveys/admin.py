@@ -22,13 +22,14 @@ from .models import (
     UserCategory, Wave,
 )
 from .services.publishing import PublishRefused, survey_close, survey_publish
+from .version_guard import VersionedAdminMixin  # issue 18
 
 class ChoiceInline(ScopedChoicesMixin, admin.TabularInline):
     model = Choice
     form = ChoiceInlineForm
     formset = ChoiceFormSet
     extra = 0
-    fields = ["order", "code", "label_fr", "label_en"]
+    fields = ["order", "code", "label_fr", "label_en", "minor_correction", "correction_reason"]  # + issue 18
 
 
 class QuestionInline(ScopedChoicesMixin, admin.StackedInline):
@@ -38,7 +39,7 @@ class QuestionInline(ScopedChoicesMixin, admin.StackedInline):
     extra = 0
     show_change_link = True
     fields = [("order", "code", "type"), "text_fr", "text_en", ("required", "allow_dont_know"),
-              "categories", "channel", "condition"]
+              "categories", "channel", "condition", ("minor_correction", "correction_reason")]  # + issue 18
     filter_horizontal = ["categories"]
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -49,7 +50,7 @@ class QuestionInline(ScopedChoicesMixin, admin.StackedInline):
 
 
 @admin.register(Section)
-class SectionAdmin(OwnedSurveyMixin, admin.ModelAdmin):
+class SectionAdmin(VersionedAdminMixin, OwnedSurveyMixin, admin.ModelAdmin):
     form = SectionAdminForm
     list_display = ["title_fr", "survey", "code", "order"]
     list_filter = ["survey"]
@@ -59,7 +60,7 @@ class SectionAdmin(OwnedSurveyMixin, admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(OwnedSurveyMixin, admin.ModelAdmin):
+class QuestionAdmin(VersionedAdminMixin, OwnedSurveyMixin, admin.ModelAdmin):
     form = QuestionAdminForm
     list_display = ["code", "type", "section", "survey", "order", "channel"]
     list_filter = ["survey", "type", "channel"]
@@ -85,7 +86,7 @@ class SectionInline(ScopedChoicesMixin, admin.TabularInline):
     form = SectionAdminForm
     extra = 0
     show_change_link = True
-    fields = ["order", "code", "title_fr", "title_en", "categories"]
+    fields = ["order", "code", "title_fr", "title_en", "categories", "minor_correction", "correction_reason"]
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         if obj is not None and obj.pk and obj.has_responses():
@@ -100,7 +101,7 @@ class WaveInline(ScopedChoicesMixin, admin.TabularInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(OwnedSurveyMixin, admin.ModelAdmin):
+class SurveyAdmin(VersionedAdminMixin, OwnedSurveyMixin, admin.ModelAdmin):
     list_display = ["slug", "title_fr", "status", "min_cell", "notice_version", "preview_links"]
     list_filter = ["status"]
     search_fields = ["slug", "title_fr", "title_en"]

@@ -15,6 +15,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from .logic import ConditionError, validate_condition
+from .version_guard import OpenWaveEditMixin
 from .models import Participant, Question, Section
 from .services.validation import (
     choice_code_problems, choices_missing_message, needs_choices, question_problems, section_problems,
@@ -45,7 +46,7 @@ def _add_problems(form: forms.Form, problems: dict[str, list[str]]) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
-class QuestionAdminForm(forms.ModelForm):
+class QuestionAdminForm(OpenWaveEditMixin, forms.ModelForm):  # issue 18: OpenWaveEditMixin
     condition = ConditionField(required=False, label=_("condition d'affichage"))
 
     class Meta:
@@ -97,7 +98,7 @@ class QuestionFormSet(BaseInlineFormSet):
             seen.add(code)
 
 
-class ChoiceInlineForm(forms.ModelForm):
+class ChoiceInlineForm(OpenWaveEditMixin, forms.ModelForm):  # issue 18: open-wave guard
     def clean_code(self) -> str:
         code = self.cleaned_data.get("code", "")
         problems = choice_code_problems(code)
@@ -126,7 +127,7 @@ class ChoiceFormSet(BaseInlineFormSet):
             raise forms.ValidationError(choices_missing_message(qtype))
 
 
-class SectionAdminForm(forms.ModelForm):
+class SectionAdminForm(OpenWaveEditMixin, forms.ModelForm):  # issue 18: open-wave guard
     condition = ConditionField(required=False, label=_("condition d'affichage"))
 
     class Meta:

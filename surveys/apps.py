@@ -15,3 +15,6 @@ class SurveysConfig(AppConfig):
         from .services.data_version import connect_response_signals
 
         connect_response_signals()  # cached readers of responses see every ORM save/delete
+        from .version_guard import connect_version_signals
+
+        connect_version_signals()  # issue 18: waves keep the questionnaire they used

@@ -214,6 +214,9 @@ class Wave(models.Model):
     label = models.CharField(_("libellé"), max_length=100, blank=True)
     opens_at = models.DateTimeField(_("ouverture"))
     closes_at = models.DateTimeField(_("clôture"))
+    # issue 18: the questionnaire version frozen when the wave opened (services.versions)
+    version = models.ForeignKey("surveys.QuestionnaireVersion", on_delete=models.RESTRICT, null=True, blank=True,
+                                editable=False, related_name="waves", verbose_name=_("version du questionnaire"))
 
     class Meta:
         ordering = ["survey", "opens_at"]
@@ -457,6 +460,9 @@ class Response(models.Model):
     )
     resume_code_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     notice_version = models.PositiveIntegerField(default=1)
+    # issue 18: the questionnaire version this response answered (services.versions)
+    version = models.ForeignKey("surveys.QuestionnaireVersion", on_delete=models.RESTRICT, null=True, blank=True,
+                                related_name="responses")
     last_step = models.CharField(max_length=40, blank=True)
     page_url = models.CharField(_("page d'origine (widget)"), max_length=500, blank=True)
     weight = models.FloatField(default=1.0)
@@ -557,3 +563,6 @@ def audit(actor: object, action: str, target: str = "", **details: object) -> Au
         actor=clean(name)[:150], action=clean(action)[:60], target=clean(target)[:300],
         details={clean(k): v for k, v in details.items()},
     )
+
+
+from .versions_models import BreakDecision, QuestionnaireVersion  # noqa: E402,F401  (issue 18)

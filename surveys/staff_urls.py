@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import publishing_views, staff_views
+from . import publishing_views, staff_views, version_views
 
 app_name = "staff"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<slug:slug>/publication/", publishing_views.publication, name="publication"),
     path("<slug:slug>/suivi/", staff_views.tracking_page, name="tracking"),
     path("<slug:slug>/suivi/participants.csv", staff_views.tracking_export, name="tracking_export"),
+    path("<slug:slug>/versions/", version_views.versions, name="versions"),  # issue 18
 ]

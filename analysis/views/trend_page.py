@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .. import charts
+from .. import break_charts, break_data, breaks, charts
 from ..filters import Filters
 from ..formatting import SECRET, ci_text, fmt_p, label_of, signed
 from ..selectors import Dashboard
@@ -23,6 +23,10 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
         return []
     t = trend_tables(d, f)
     trend, change = t.trend, t.change
+    # issue 18: no wave-to-wave test across a series break (analysis.breaks)
+    series = break_data.series_breaks(d.survey, list(t.waves))
+    cut = breaks.pair_reasons(series, d.nps_code if kind == "nps" else d.sat_code)
+    change = breaks.mask_changes(change, cut)
     ch_labels = {ALL: _("Ensemble des répondants"), **present(d.channel_labels(f.channels), trend, "channel")}
     wave_labels = d.wave_labels(t.waves)
     value_label = kind_label(kind)
@@ -30,20 +34,25 @@ def trend_blocks(d: Dashboard, f: Filters) -> list[Block]:
     title = f"{what} — {value_label}, " + _("par vague et canal de contact (IC à 95 %)")
     headers, alt = alt_rows(trend, [("wave", (_("Vague"), wave_labels)),
                                     ("channel", (_("Canal de contact"), ch_labels))], kind)
-    lines = Block("tendances", title, trend, lambda: charts.trend_lines(
+    lines = Block("tendances", title, trend, lambda: break_charts.draw_breaks(charts.trend_lines(
         trend, change, series="channel", labels=ch_labels, wave_labels=wave_labels, kind=kind, title=title,
-        value_label=value_label, emphasis=ALL), headers, alt, note=hidden_note(trend))
+        value_label=value_label, emphasis=ALL), break_data.readable_pairs(cut), wave_labels), headers, alt,
+        note=hidden_note(trend))
     c_headers = [_("Vagues"), _("Canal de contact"), _("Évolution"), _("IC à 95 %"), _("p ajustée (Holm)"),
                  _("Significatif")]
     c_rows = [_change_row(rec, wave_labels, ch_labels, kind) for rec in change.to_dict("records")]
-    return [lines, Block("evolutions", _("Évolutions entre vagues successives"), change, None, c_headers, c_rows)]
+    blocks = [lines, Block("evolutions", _("Évolutions entre vagues successives"), change, None, c_headers, c_rows)]
+    if len(series):  # every question's changes and breaks between the waves shown (issue 18)
+        blocks.append(Block("ruptures", _("Ruptures de série et changements du questionnaire"),
+                            *break_data.break_table(series, wave_labels)))
+    return blocks
 
 
 def _change_row(rec: dict, wave_labels: dict, ch_labels: dict, kind: str) -> list[str]:
     """One line of the changes table (the change is secret when either wave's figure is)."""
     hidden = bool(rec.get("suppressed_a")) or bool(rec.get("suppressed_b"))
     unit = "mean" if kind == "mean" else "nps"
-    return [
+    row = [
         f"{wave_labels.get(rec['wave_a'], rec['wave_a'])} → {wave_labels.get(rec['wave_b'], rec['wave_b'])}",
         label_of(ch_labels, rec["channel"]),
         SECRET() if hidden else signed(rec.get("diff"), unit),
@@ -51,3 +60,6 @@ def _change_row(rec: dict, wave_labels: dict, ch_labels: dict, kind: str) -> lis
         "" if hidden else fmt_p(rec.get("p_adjusted")),
         SECRET() if hidden else _("oui") if bool(rec.get("significant")) else _("non"),  # issue 22
     ]
+    if rec.get("series_break"):  # the row says why there is no test (issue 18)
+        row[2:5] = [_("rupture de série : %(reason)s") % {"reason": break_data.readable(rec["series_break"])}, "", ""]
+    return row

@@ -41,6 +41,7 @@ from ..logic import condition_met
 from ..models import Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave
 from .data_version import responses_changed
 from .responses import survey_structure
+from .versions import wave_version_id
 
 SUGGESTIONS = [
     "Publier le calendrier des diffusions plus tôt, au moins trois mois à l'avance.",
@@ -331,6 +332,7 @@ def generate(survey: Survey, waves: list[Wave], n: int, *, seed: int = 42, demo:
               f"{qn('text')}, {qn('codes')}, {qn('dont_know')}) VALUES (%s, %s, %s, %s, %s, %s)")
     total_answers = 0
     now = timezone.now()
+    version_of = {w.id: wave_version_id(w.id) for w in waves}  # the version each wave uses (issue 18)
     with transaction.atomic():
         for start in range(0, n, batch_size):
             responses, answer_rows = [], []
@@ -345,7 +347,7 @@ def generate(survey: Survey, waves: list[Wave], n: int, *, seed: int = 42, demo:
                 rid = uuid.uuid4()
                 responses.append(Response(
                     id=rid, survey_id=survey.id, wave_id=wave.id, category_id=categories[cat],
-                    channel_id=channels.get(channel), language=language, status=ResponseStatus.COMPLETE,
+                    version_id=version_of[wave.id], channel_id=channels.get(channel), language=language, status=ResponseStatus.COMPLETE,
                     notice_version=survey.notice_version, weight=1.0, is_demo=demo,
                     started_at=started, submitted_at=submitted,
                 ))

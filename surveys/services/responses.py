@@ -28,6 +28,7 @@ from ..answers import StoredAnswer, answer_for_logic
 from ..logic import condition_met
 from .data_version import responses_changed
 from .privacy import mask_personal_data
+from .versions import wave_version_id  # issue 18
 from ..models import (
     Answer, Channel, Participant, Question, QuestionType, Response, ResponseStatus, Section, Survey, UserCategory,
     Wave,
@@ -193,6 +194,7 @@ def _insert_draft(run: Run, language: str, survey: Survey) -> Response:
         id=uuid.UUID(run.response_id), survey=survey, wave_id=run.wave_id, category_id=category_id,
         channel_id=_code_id(Channel, run.channel), language=language, participant_id=run.participant_id,
         notice_version=survey.notice_version,
+        version_id=wave_version_id(run.wave_id),  # issue 18: the questionnaire version answered
         resume_code_hash=run.resume_hash or (hash_secret(run.resume_code) if run.resume_code else None),
     )
     try:

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from ..models import Answer, Channel, Question, QuestionType, Response, ResponseStatus, Survey, UserCategory, Wave
 from .privacy import mask_personal_data
 from .responses import wave_for_answering
+from .versions import wave_version_id
 
 TOKEN_SALT = "ecoute.widget.form"
 WEBSITE = "website"
@@ -129,6 +130,7 @@ def widget_response_create(setup: Setup, score: int, comment: str, page_url: str
             survey=setup.survey, wave=setup.wave, category=setup.category, channel=setup.channel,
             language=language, status=ResponseStatus.COMPLETE, started_at=now, submitted_at=now,
             page_url=page_url, notice_version=setup.survey.notice_version,
+            version_id=wave_version_id(setup.wave.pk),  # the questionnaire version answered (issue 18)
         )
         Answer.objects.create(response=response, question=setup.question, value=float(score), text=comment)
     return response

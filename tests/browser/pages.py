@@ -363,6 +363,7 @@ PAGES: list[Page | Steps] = [
     Page("staff-invitations", "/equipe/{slug}/invitations/", respondent=False, login="designer"),
     Page("staff-tracking", "/equipe/{slug}/suivi/", respondent=False, login="designer"),
     Page("staff-publication", "/equipe/{slug}/publication/", respondent=False, login="designer"),
+    Page("staff-versions", "/equipe/{slug}/versions/", respondent=False, login="designer"),  # issue 18
     Page("staff-questionnaire", "/equipe/questionnaires/{slug}/", respondent=False, login="designer"),
     Page("staff-questionnaire-import", "/equipe/questionnaires/importer/", respondent=False, login="designer"),
     Page("workbench-outline", "/equipe/atelier/{slug}/", respondent=False, login="designer"),

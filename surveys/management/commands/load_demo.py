@@ -30,6 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from surveys.models import Response, Survey, UserCategory
+from surveys.demo_history import add_demo_wave, demo_history
 from surveys.permissions import ANALYSTS, DESIGNERS
 from surveys.services.demo import DemoRun, demo_run
 from surveys.services.import_export import SurveyImportError, survey_import
@@ -85,6 +86,7 @@ class Command(BaseCommand):
             self.stdout.write(f'Demo survey "{survey.slug}" already present: left unchanged.')
         if not options["no_responses"]:
             self._generate_responses(survey, options["responses"])
+        demo_history(survey)  # versions 1 (2024, 2025) and 2 (2026), a scale change on SAT_TRUST (issue 18)
         base = options["base_url"].rstrip("/")
         demo = DemoRun(stdout=self.stdout, base_url=base, with_responses=not options["no_responses"])
         demo_run("load", survey, demo)  # each app's demo data (<app>/demo.py, INSTALLED_APPS order)
@@ -99,6 +101,7 @@ class Command(BaseCommand):
         try:
             data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
             survey = survey_import(data, actor="manage.py load_demo")
+            add_demo_wave(survey)  # issue 18: a third, earlier wave
             return survey_publish(survey, "manage.py load_demo"), True  # imported as a draft; the demo is answerable
         except (SurveyImportError, PublishRefused) as exc:  # the shipped file is tested; this guards local edits
             raise CommandError(f"{DEMO_FILE}: {exc}") from exc
