@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from surveys.models import Response, ResponseStatus
 
 from . import charts, charts_questions, waves as wave_tests
-from .selectors import kind_rows
+from .table_rows import kind_rows
+from .views.common import Block, finish
 
 __all__ = ["headline_context", "completions_table", "overview_blocks"]
 
@@ -46,8 +47,6 @@ def completions_table(d, wave_codes) -> pd.DataFrame:
 
 
 def overview_blocks(d, f) -> list:
-    from .views import Block
-
     table = completions_table(d, f.waves)
     labels = {w: lab for w, lab in d.wave_labels().items() if w in f.waves}
     title = _("Réponses complètes au fil du temps (cumul par vague)")
@@ -99,14 +98,12 @@ def _indicator(d, f, weight):
 
 def headline_context(request, d, f, per_wave: list[dict], tracking: list) -> dict:
     """What ``_headline.html`` shows, and the curve block (its chart and CSV like the other pages)."""
-    from .views import _finish
-
     complete = sum(w["complete"] for w in per_wave)
     started = sum(w["started"] for w in per_wave)
     latest, previous, items = _indicator(d, f, d.weight_column(f))
     labels = d.wave_labels()
     blocks = overview_blocks(d, f)
-    _finish(request, blocks, lambda name: reverse("analysis:overview_data", args=[d.survey.slug, name]), f)
+    finish(request, blocks, lambda name: reverse("analysis:overview_data", args=[d.survey.slug, name]))
     return {"headline": {
         "responses": complete, "completion": (100.0 * complete / started) if started else None,
         "rates": [{"wave": t.wave.label or t.wave.code, "rr1": t.total.rr1_percent, "rr2": t.total.rr2_percent,

@@ -23,53 +23,15 @@ from django.utils.translation import gettext as _
 from surveys.models import QuestionType
 
 from . import charts, charts_questions, distributions
-from .views import Block, _present
-from .selectors import CATEGORY_LAYOUT, CHANNEL_LAYOUT, GRID_LAYOUT, TableSpec, select_rows
+from .table_rows import n_hidden, select_rows
+from .table_specs import QUESTION_PAGE_TYPES as TYPES
+from .table_specs import QUESTION_TABLES as _TABLES
+from .table_specs import question_info as _info
+from .views.alt_text import present as _present
+from .views.common import Block
 
-__all__ = ["TYPES", "question_spec", "question_blocks"]
-
-#: the question types these pages cover (scored questions keep their own page; text: verbatims)
-TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.NUMBER, QuestionType.MATRIX)
+__all__ = ["TYPES", "question_blocks"]
 ALL = "_ensemble"
-_TABLES = {"qgrid": (("channel", "category"), GRID_LAYOUT, ()),
-           "qchannel": (("channel",), CHANNEL_LAYOUT, (("qgrid", "row"),)),
-           "qcategory": (("category",), CATEGORY_LAYOUT, (("qgrid", "column"),)),
-           "qtotal": ((), {}, ())}
-
-
-def _info(d, code: str):
-    for q in d.questions_with_choices:
-        if q.code == code:
-            return q
-    raise KeyError(code)
-
-
-def _raw(d, code: str, frame: pd.DataFrame, by: list[str], weight: str | None) -> pd.DataFrame:
-    q = _info(d, code)
-    choices = [c for c, _fr, _en in q.choices]
-    if q.type == QuestionType.SINGLE:
-        return distributions.choice_shares(frame, code, choices, by, weight, dropna=False)
-    if q.type == QuestionType.MULTIPLE:
-        cols = {c: f"{code}__{c}" for c in choices if f"{code}__{c}" in frame.columns}
-        return distributions.multiple_shares(frame, cols, by, weight, dropna=False)
-    if q.type == QuestionType.NUMBER:
-        return distributions.number_summary(frame, code, by, weight, dropna=False)
-    cols = {c: f"{code}__{c}" for c in choices if f"{code}__{c}" in frame.columns}
-    return distributions.matrix_items(frame, cols, by, weight, threshold=q.threshold or 4, dropna=False)
-
-
-def question_spec(d, kind: str, code: str) -> TableSpec | None:
-    """The :class:`TableSpec` of ``kind:code`` (None when ``kind`` is not one of these tables)."""
-    if kind not in _TABLES:
-        return None
-    keys, layout, margin_of = _TABLES[kind]
-    margin_of = tuple((f"{parent}:{code}", line) for parent, line in margin_of)
-
-    def compute(d, frame: pd.DataFrame, weight: str | None, min_cell: int) -> pd.DataFrame:
-        return distributions.protect(_raw(d, code, frame, list(keys), weight), min_cell, **layout)
-
-    return TableSpec(compute, keys, layout, margin_of=margin_of)
-
 
 # --------------------------------------------------------------------------------------------
 # Blocks (chart + the table behind it + its text alternative)
@@ -171,7 +133,6 @@ def question_blocks(d, f, code: str) -> list:
                                       kind="share", title=title, value_label=what)
 
     def note(table: pd.DataFrame) -> str:
-        from .selectors import n_hidden
 
         hidden = n_hidden(table.drop_duplicates([c for c in ("channel", "category") if c in table.columns]))
         return (_("%(n)s case(s) masquée(s) par le secret statistique.") % {"n": hidden}) if hidden else ""

@@ -11,8 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from . import views
+from django.views.decorators.http import require_GET
+
 from .question_blocks import TYPES, question_blocks
+from .views.access import dashboard_page
+from .views.common import block_csv, finish, page_context
 
 __all__ = ["handles", "question", "question_data"]
 
@@ -25,19 +28,19 @@ def handles(d, code: str) -> bool:
 def question(request: HttpRequest, d, f, code: str) -> HttpResponse:
     q = next(q for q in d.questions_with_choices if q.code == code)
     blocks = question_blocks(d, f, code)
-    views._finish(request, blocks, lambda name: reverse("analysis:question_data", args=[d.survey.slug, code, name]), f)
-    return render(request, "analysis/question_other.html", views._context(
+    finish(request, blocks, lambda name: reverse("analysis:question_data", args=[d.survey.slug, code, name]))
+    return render(request, "analysis/question_other.html", page_context(
         d, f, "question", blocks=blocks, question=q, question_type=q.type))
 
 
 def question_data(request: HttpRequest, d, f, code: str, name: str) -> HttpResponse:
-    return views._block_csv(d, question_blocks(d, f, code), name)
+    return block_csv(d, question_blocks(d, f, code), name)
 
 
-@views.require_GET
-@views.dashboard_page("overview")
+@require_GET
+@dashboard_page("overview")
 def overview_data(request: HttpRequest, d, f, name: str) -> HttpResponse:
     """The CSV behind the overview's completions curve."""
     from .headline import overview_blocks
 
-    return views._block_csv(d, overview_blocks(d, f), name)
+    return block_csv(d, overview_blocks(d, f), name)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from surveys.models import QuestionType
 
-from . import disclosure, indicators
+from . import disclosure, distributions, indicators
 
 if TYPE_CHECKING:
     from .selectors import Dashboard
@@ -100,8 +100,50 @@ def spec_of(d: Dashboard, name: str) -> TableSpec:
         return _distribution_spec(d, code)
     if kind == "disttotal":
         return _distribution_total_spec(d, code)
-    from .question_blocks import question_spec  # issue 22 hook: choice, number, matrix tables
-    found = question_spec(d, kind, code)
+    found = _question_spec(d, kind, code)  # choice, number and matrix questions (issue 22)
     if found is not None:
         return found
     raise KeyError(name)
+
+
+# -- single/multiple choice, number and matrix questions (their own pages, issue 22) ----------------
+#: the question types these pages cover (scored questions keep their own page; text: verbatims)
+QUESTION_PAGE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.NUMBER, QuestionType.MATRIX)
+QUESTION_TABLES = {"qgrid": (("channel", "category"), GRID_LAYOUT, ()),
+           "qchannel": (("channel",), CHANNEL_LAYOUT, (("qgrid", "row"),)),
+           "qcategory": (("category",), CATEGORY_LAYOUT, (("qgrid", "column"),)),
+           "qtotal": ((), {}, ())}
+
+
+def question_info(d, code: str):
+    for q in d.questions_with_choices:
+        if q.code == code:
+            return q
+    raise KeyError(code)
+
+
+def _question_raw(d, code: str, frame: pd.DataFrame, by: list[str], weight: str | None) -> pd.DataFrame:
+    q = question_info(d, code)
+    choices = [c for c, _fr, _en in q.choices]
+    if q.type == QuestionType.SINGLE:
+        return distributions.choice_shares(frame, code, choices, by, weight, dropna=False)
+    if q.type == QuestionType.MULTIPLE:
+        cols = {c: f"{code}__{c}" for c in choices if f"{code}__{c}" in frame.columns}
+        return distributions.multiple_shares(frame, cols, by, weight, dropna=False)
+    if q.type == QuestionType.NUMBER:
+        return distributions.number_summary(frame, code, by, weight, dropna=False)
+    cols = {c: f"{code}__{c}" for c in choices if f"{code}__{c}" in frame.columns}
+    return distributions.matrix_items(frame, cols, by, weight, threshold=q.threshold or 4, dropna=False)
+
+
+def _question_spec(d, kind: str, code: str) -> TableSpec | None:
+    """The :class:`TableSpec` of ``kind:code`` (None when ``kind`` is not one of these tables)."""
+    if kind not in QUESTION_TABLES:
+        return None
+    keys, layout, margin_of = QUESTION_TABLES[kind]
+    margin_of = tuple((f"{parent}:{code}", line) for parent, line in margin_of)
+
+    def compute(d, frame: pd.DataFrame, weight: str | None, min_cell: int) -> pd.DataFrame:
+        return distributions.protect(_question_raw(d, code, frame, list(keys), weight), min_cell, **layout)
+
+    return TableSpec(compute, keys, layout, margin_of=margin_of)
