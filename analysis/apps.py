@@ -13,9 +13,11 @@ class AnalysisConfig(AppConfig):
         from config import assets
         from surveys.models import Response
 
+        from . import warm
         from .selectors import response_changed
 
         assets.register()  # manage.py check: vendored plotly.js present and matching the package
         # a saved or deleted response drops its survey's cached data versions at once
         post_save.connect(response_changed, sender=Response, dispatch_uid="analysis.selectors.response_saved")
         post_delete.connect(response_changed, sender=Response, dispatch_uid="analysis.selectors.response_deleted")
+        warm.connect()  # new responses: the dashboards' tables rebuilt in the background, debounced

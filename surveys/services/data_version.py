@@ -24,12 +24,16 @@ import time
 
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["responses_changed", "data_version_key", "connect_response_signals"]
+__all__ = ["responses_changed", "data_version_key", "connect_response_signals", "data_changed"]
 
 KEY_PREFIX = "ecoute:responses:version"
+#: sent (``survey_id=``) once the new token is set, after the commit: readers that keep derived
+#: data warm (``analysis.warm``) listen to it; surveys does not know them
+data_changed = Signal()
 
 
 def data_version_key(survey_id: int) -> str:
@@ -42,6 +46,7 @@ def _set_token(survey_id: int) -> None:
         cache.set(data_version_key(survey_id), time.time_ns(), None)
     except Exception:  # noqa: BLE001 - a cache outage must never undo or fail a submission
         logger.warning("cache unavailable: could not mark survey %s responses as changed", survey_id, exc_info=True)
+    data_changed.send_robust(sender=None, survey_id=survey_id)  # a listener's failure is never the writer's
 
 
 def responses_changed(survey_id: int) -> None:
