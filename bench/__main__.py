@@ -89,16 +89,20 @@ def dashboard(n: int) -> list[dict]:
     if not hasattr(module, "run"):
         module.main([])
         return []
-    result = module.run(n) or {}
     target = getattr(module, "WARM_TARGET_S", 0.3)
+    cold_targets = {100_000: 0.3, 1_000_000: 1.0}  # issue 24: the cold recompute, all waves pooled
     out = []
-    if "warm_s" in result:
-        out.append({"name": f"dashboard.channel_page warm ({result.get('engine', '?')})",
-                    "seconds": result["warm_s"], "rows": n, "target": f"<= {target:g} s",
-                    "ok": result["warm_s"] <= target})
-    if "cold_s" in result:
-        out.append({"name": f"dashboard.channel_page cold ({result.get('engine', '?')})",
-                    "seconds": result["cold_s"], "rows": n, "target": "information", "ok": None})
+    for size in sorted({min(n, 100_000), n}):
+        result = module.run(size) or {}
+        engine = result.get("engine", "?")
+        if "warm_s" in result:
+            out.append({"name": f"dashboard.channel_page warm ({engine})", "seconds": result["warm_s"], "rows": size,
+                        "target": f"<= {target:g} s", "ok": result["warm_s"] <= target})
+        if "cold_s" in result:
+            cold_target = cold_targets.get(size)
+            out.append({"name": f"dashboard.channel_page cold ({engine})", "seconds": result["cold_s"], "rows": size,
+                        "target": f"<= {cold_target:g} s" if cold_target else "information",
+                        "ok": None if cold_target is None else result["cold_s"] <= cold_target})
     return out
 
 
