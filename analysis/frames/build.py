@@ -62,6 +62,21 @@ def _score_column(values: np.ndarray, integral_scale: bool) -> np.ndarray:
     return values.copy()  # not a view: the dense block it comes from can be freed
 
 
+def _id_index(rid: pa.Array) -> tuple[np.ndarray | None, pd.Index | None, list[np.ndarray]]:
+    """The responses' ids, as the reader gives them, in a hash table (see :meth:`_Builder._rows`):
+    their raw words, the index of their mixes (None when they are not all UUIDs, or when two ids
+    share their 64-bit mix, astronomically rare: then matched as texts), and the words but the last
+    as contiguous columns (what :meth:`_Builder._same` compares)."""
+    words = _key_words(rid)
+    if words is None:
+        return None, None, []
+    r_words = np.concatenate(words) if words else np.zeros((0, 2), dtype=np.uint64)
+    index = pd.Index(_hash_words(r_words))
+    if not index.is_unique:
+        return r_words, None, []
+    return r_words, index, [np.ascontiguousarray(r_words[:, k]) for k in range(r_words.shape[1] - 1)]
+
+
 def _spread(positions: np.ndarray, n: int, values: pa.Array) -> pa.Array:
     """A length-n array: ``values[k]`` at row ``positions[k]``, null elsewhere."""
     take = np.full(n, -1, dtype=np.int64)
@@ -87,17 +102,8 @@ class _Builder:
             "channel": _categorical(responses.column("channel_id"), labels["channel"]),
             "weight": np.where(np.isnan(weight), 1.0, weight) if np.isnan(weight).any() else weight,
         }
-        # the responses' ids, as the reader gives them, in a hash table (see _rows)
         self.r_rid = _plain(responses.column("rid"))
-        words = _key_words(self.r_rid)
-        self.r_words = self.index = None
-        self.r_columns: list[np.ndarray] = []
-        if words is not None:
-            self.r_words = np.concatenate(words) if words else np.zeros((0, 2), dtype=np.uint64)
-            index = pd.Index(_hash_words(self.r_words))
-            if index.is_unique:  # else two ids share their 64-bit mix (astronomically rare): texts
-                self.index = index
-                self.r_columns = [np.ascontiguousarray(self.r_words[:, k]) for k in range(self.r_words.shape[1] - 1)]
+        self.r_words, self.index, self.r_columns = _id_index(self.r_rid)
         # question id -> position; numeric answers go to a dense block (question x response)
         ids = np.array([q.id for q in questions], dtype=np.int64)
         self.lookup = np.full(int(ids.max(initial=0)) + 2, -1, dtype=np.int64)
@@ -208,7 +214,8 @@ class _Builder:
                 parts.append((row[take], _plain(batch.column(name)).take(pa.array(take))))
 
     def frame(self) -> pd.DataFrame:
-        n, columns = self.n, self.columns
+        """The frame, once every item is added: one or more columns per question."""
+        columns = self.columns
         for j, q in enumerate(self.questions):
             if q.type in NUMERIC_TYPES:
                 columns[q.code] = _score_column(self.dense[self.slot[j]], q.type in SCORE_TYPES)
@@ -218,35 +225,44 @@ class _Builder:
             values = (pa.concat_arrays([_as(v, pa.string()) for _r, v in parts]) if parts
                       else pa.array([], pa.string()))
             if q.type in TEXT_TYPES:
-                texts = _spread(rows_q, n, values)
-                if q.type == QuestionType.SINGLE:
-                    cat = pd.Categorical(texts.to_pandas())
-                    extra = [c for c in cat.categories if c not in q.choices]
-                    columns[q.code] = cat.set_categories(pd.Index(q.choices + extra, dtype="str"))
-                else:
-                    columns[q.code] = texts.to_pandas()
-                continue
-            # multiple / matrix: parse each distinct JSON text once
-            encoded = pc.dictionary_encode(values)
-            parsed = [_parse_json(t) for t in encoded.dictionary.to_pylist()]
-            idx = encoded.indices.to_numpy(zero_copy_only=False)
-            has = ~pd.isna(idx)
-            idx = np.where(has, idx, 0).astype(np.int64)[has]
-            ok = rows_q[has]
-            for choice in q.choices:
-                name = f"{q.code}__{choice}"
-                if q.type == QuestionType.MULTIPLE:
-                    per = np.array([isinstance(p, list) and choice in p for p in parsed] or [False], dtype=bool)
-                    data, na = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
-                    data[ok] = per[idx]
-                    na[ok] = False
-                    columns[name] = pd.arrays.BooleanArray(data, na)
-                else:
-                    per = np.array([_item_score(p, choice) for p in parsed] or [np.nan], dtype=np.float64)
-                    scores = np.full(n, np.nan)
-                    scores[ok] = per[idx]
-                    columns[name] = _score_column(scores, True)
+                columns[q.code] = _text_column(q, _spread(rows_q, self.n, values))
+            else:
+                columns.update(_json_columns(q, rows_q, values, self.n))
         return pd.DataFrame(columns, copy=False)
+
+
+def _text_column(q: _Question, texts: pa.Array):
+    """Single choice: a Categorical of choice codes (the question's first, in order); text: ``str``."""
+    if q.type != QuestionType.SINGLE:
+        return texts.to_pandas()
+    cat = pd.Categorical(texts.to_pandas())
+    extra = [c for c in cat.categories if c not in q.choices]
+    return cat.set_categories(pd.Index(q.choices + extra, dtype="str"))
+
+
+def _json_columns(q: _Question, rows_q: np.ndarray, values: pa.Array, n: int) -> dict[str, object]:
+    """Multiple choice / matrix: one column per choice or item, each distinct JSON text parsed once."""
+    encoded = pc.dictionary_encode(values)
+    parsed = [_parse_json(t) for t in encoded.dictionary.to_pylist()]
+    idx = encoded.indices.to_numpy(zero_copy_only=False)
+    has = ~pd.isna(idx)
+    idx = np.where(has, idx, 0).astype(np.int64)[has]
+    ok = rows_q[has]
+    columns: dict[str, object] = {}
+    for choice in q.choices:
+        name = f"{q.code}__{choice}"
+        if q.type == QuestionType.MULTIPLE:
+            per = np.array([isinstance(p, list) and choice in p for p in parsed] or [False], dtype=bool)
+            data, na = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+            data[ok] = per[idx]
+            na[ok] = False
+            columns[name] = pd.arrays.BooleanArray(data, na)
+        else:
+            per = np.array([_item_score(p, choice) for p in parsed] or [np.nan], dtype=np.float64)
+            scores = np.full(n, np.nan)
+            scores[ok] = per[idx]
+            columns[name] = _score_column(scores, True)
+    return columns
 
 
 def _build(questions: list[_Question], wave_ids: list[int]) -> Callable:

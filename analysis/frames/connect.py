@@ -28,25 +28,31 @@ def _adbc_connect(connection, autocommit: bool = False):
     if vendor == "postgresql":
         import adbc_driver_postgresql.dbapi as adbc_pg
 
-        user = quote(settings.get("USER") or "", safe="")
-        password = quote(str(settings.get("PASSWORD") or ""), safe="")
-        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = settings.get("HOST") or ""
-        if host.startswith("/"):  # a Unix socket directory goes in the query string
-            netloc, query = "", {"host": host}
-        else:
-            netloc = f"[{host}]" if ":" in host else host
-            query = {}
-        if settings.get("PORT"):
-            netloc += f":{settings['PORT']}"
-        options = settings.get("OPTIONS") or {}
-        for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "connect_timeout"):
-            if options.get(key) is not None:
-                query[key] = str(options[key])
-        qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
-        uri = f"postgresql://{auth}{netloc}/{quote(settings['NAME'], safe='')}" + (f"?{qs}" if qs else "")
+        uri = _postgresql_uri(settings)
         return adbc_pg.connect(uri, autocommit=autocommit)
     return None
+
+
+def _postgresql_uri(settings: dict) -> str:
+    """The libpq URI of Django's ``settings_dict`` (user, password, host or socket, port, name,
+    and the TLS and client options Django passes on), every part quoted."""
+    user = quote(settings.get("USER") or "", safe="")
+    password = quote(str(settings.get("PASSWORD") or ""), safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings.get("HOST") or ""
+    if host.startswith("/"):  # a Unix socket directory goes in the query string
+        netloc, query = "", {"host": host}
+    else:
+        netloc = f"[{host}]" if ":" in host else host
+        query = {}
+    if settings.get("PORT"):
+        netloc += f":{settings['PORT']}"
+    options = settings.get("OPTIONS") or {}
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "connect_timeout"):
+        if options.get(key) is not None:
+            query[key] = str(options[key])
+    qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
+    return f"postgresql://{auth}{netloc}/{quote(settings['NAME'], safe='')}" + (f"?{qs}" if qs else "")
 
 
 _PARAM = re.compile(r"%(s|%)")

@@ -26,6 +26,13 @@ def _read_django(plan: _Plan, connection, build: Callable) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    responses, answers, labels = _split_rows(rows)
+    return build(labels, [responses, *_answers_table(plan, answers).to_batches()])
+
+
+def _split_rows(rows: list[tuple]) -> tuple[pa.Table, list[tuple], Labels]:
+    """The joined rows as the responses (one row each, in order of appearance), the answers
+    (response id first) and the labels they carry."""
     first: dict = {}
     answers: list = []
     labels: Labels = {"wave": {}, "category": {}, "channel": {}}
@@ -48,6 +55,11 @@ def _read_django(plan: _Plan, connection, build: Callable) -> pd.DataFrame:
         "channel_id": pa.array(resp[3], pa.int64()),
         "weight": pa.array(resp[4], pa.float64()),
     })
+    return responses, answers, labels
+
+
+def _answers_table(plan: _Plan, answers: list[tuple]) -> pa.Table:
+    """The answers as the Arrow table the builder takes (the columns of :func:`_answer_names`)."""
     names = _answer_names(plan)
     cols = list(zip(*answers)) if answers else [()] * len(names)
     data = {
@@ -60,7 +72,7 @@ def _read_django(plan: _Plan, connection, build: Callable) -> pd.DataFrame:
     if plan.has_json:  # a jsonb may come back parsed: back to JSON text
         data["codes"] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v)
                                   for v in cols[names.index("codes")]], pa.string())
-    return build(labels, [responses, *pa.table(data).to_batches()])
+    return pa.table(data)
 
 
 def _read_labels(using: str, wave_ids: list[int]) -> Labels:

@@ -19,22 +19,23 @@ from .build import _build, _empty_frame
 from .django_reader import _read_django
 from .plan import _Plan
 from .postgresql_reader import _read_postgresql
-from .questions import JSON_TYPES, NUMERIC_TYPES, TEXT_TYPES, _read_questions
+from .questions import JSON_TYPES, NUMERIC_TYPES, TEXT_TYPES, _Question, _read_questions
 from .sqlite_reader import _read_sqlite
 
 logger = logging.getLogger("analysis.frames")
+
 
 def _read_adbc(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
     """The data through ADBC connections to the same database, all in one snapshot; None when
     no ADBC driver can open it (in-memory SQLite).
 
     The work is a list of jobs — the responses, then the answers range by range of the answer
-    table — run by :data:`_READERS` threads, one connection each, while the caller's thread
-    builds the frame from what they hand over (:class:`_Workers`): the drivers read and convert
+    table — run by :data:`.workers._READERS` threads, one connection each, while the caller's thread
+    builds the frame from what they hand over (:class:`.workers._Workers`): the drivers read and convert
     in C without the GIL, so on two cores reading and building overlap. One snapshot for all the
     connections: PostgreSQL exports the first transaction's snapshot to the others; SQLite has no
     such thing, so the read transactions all begin while a write lock is held (see
-    :func:`_sqlite_snapshot`). Small tables are read by one connection.
+    :func:`.sqlite_reader._sqlite_snapshot`). Small tables are read by one connection.
     """
     if connection.vendor == "sqlite":
         return _read_sqlite(plan, connection, using, build)
@@ -70,9 +71,7 @@ def load(
     if reader not in ("auto", "adbc", "django"):
         raise ValueError(f"unknown reader {reader!r}; expected auto, adbc or django")
     wave_ids = _wave_ids(waves)
-    codes = None
-    if questions is not None:
-        codes = [q.code if isinstance(q, Question) else str(q) for q in questions]
+    codes = None if questions is None else [q.code if isinstance(q, Question) else str(q) for q in questions]
     if not wave_ids:
         frame = _empty_frame([])
         frame.attrs["reader"] = "none"
@@ -82,30 +81,10 @@ def load(
         missing = sorted(set(codes) - {q.code for q in qlist})
         if missing:
             raise KeyError(f"no such question in this survey: {', '.join(missing)}")
-    plan = _Plan(
-        wave_ids=wave_ids,
-        statuses=[ResponseStatus.COMPLETE.value] + ([ResponseStatus.PARTIAL.value] if include_partial else []),
-        question_ids=[q.id for q in qlist],
-        text_ids=[q.id for q in qlist if q.type in TEXT_TYPES],
-        has_json=any(q.type in JSON_TYPES for q in qlist),
-        numeric_ids=[q.id for q in qlist if q.type in NUMERIC_TYPES],
-    )
+    plan = _plan(wave_ids, qlist, include_partial)
     connection = connections[using]
     build = _build(qlist, wave_ids)
-    frame, used = None, "django"
-    if reader != "django" and not connection.in_atomic_block:
-        try:
-            frame = _read_adbc(plan, connection, using, build)
-            used = "adbc"
-        except ImportError:
-            if reader == "adbc":
-                raise
-        except Exception:
-            if reader == "adbc":
-                raise
-            logger.warning("frames.load: the ADBC reader failed, reading through Django instead", exc_info=True)
-    elif reader == "adbc":
-        raise RuntimeError("the ADBC reader cannot see the data of an open transaction")
+    frame, used = _read_fast(plan, connection, using, build, reader), "adbc"
     if frame is None:
         if reader == "adbc":
             raise RuntimeError(f"the ADBC reader cannot be used for the database {using!r} (in-memory SQLite, or "
@@ -113,3 +92,37 @@ def load(
         frame, used = _read_django(plan, connection, build), "django"
     frame.attrs["reader"] = used
     return frame
+
+
+def _plan(wave_ids: list[int], qlist: list[_Question], include_partial: bool) -> _Plan:
+    """What to read: the waves, the statuses, and the questions by where their answers are."""
+    return _Plan(
+        wave_ids=wave_ids,
+        statuses=[ResponseStatus.COMPLETE.value] + ([ResponseStatus.PARTIAL.value] if include_partial else []),
+        question_ids=[q.id for q in qlist],
+        text_ids=[q.id for q in qlist if q.type in TEXT_TYPES],
+        has_json=any(q.type in JSON_TYPES for q in qlist),
+        numeric_ids=[q.id for q in qlist if q.type in NUMERIC_TYPES],
+    )
+
+
+def _read_fast(plan: _Plan, connection, using: str, build: Callable, reader: str) -> pd.DataFrame | None:
+    """The frame by the ADBC reader, or None when it is not to be used (``reader="django"``, an
+    open transaction) or cannot be (no driver, or it failed: logged). With ``reader="adbc"``
+    every such case but the driver's "cannot open" raises instead."""
+    if reader == "django":
+        return None
+    if connection.in_atomic_block:
+        if reader == "adbc":
+            raise RuntimeError("the ADBC reader cannot see the data of an open transaction")
+        return None
+    try:
+        return _read_adbc(plan, connection, using, build)
+    except ImportError:
+        if reader == "adbc":
+            raise
+    except Exception:
+        if reader == "adbc":
+            raise
+        logger.warning("frames.load: the ADBC reader failed, reading through Django instead", exc_info=True)
+    return None

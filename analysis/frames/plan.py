@@ -110,15 +110,12 @@ def _answers_sql(plan: _Plan, names: dict, sqlite: bool, ranged: bool = False) -
     """The answers to the plan's questions, in one sequential pass over the answer table (or, when
     ``ranged``, over the rows whose rowid lies between two more parameters: SQLite only).
 
-    No filter on the response here, on purpose: the database would check each of ten million
-    answers against the selected responses (PostgreSQL: a hash semi-join, 2.7× the time of the
-    plain scan on the bench; SQLite: a B-tree probe per answer, 4× the whole read), and the
-    builder matches every answer to its response row by a hash lookup anyway — answers of other
-    waves or of partial responses simply find no row and are dropped there. ``NOT INDEXED`` keeps
-    SQLite from walking the question index (one random row fetch per answer). The filter on the
-    question is a saving only (see :meth:`_Plan.question_filter`): SQLite checks each row against
-    an ``IN`` list in a B-tree, a seventh of the cost of the whole read, where ``BETWEEN`` or no
-    filter at all costs little.
+    No filter on the response here, on purpose: the database would check each answer against the
+    selected responses (several times the cost of the plain scan), and the builder matches every
+    answer to its response row by a hash lookup anyway — answers of other waves or of partial
+    responses find no row and are dropped there. ``NOT INDEXED`` keeps SQLite from walking the
+    question index (one random row fetch per answer). The filter on the question is a saving only
+    (see :meth:`_Plan.question_filter`). The measurements: ``docs/loader.md``.
     """
     cols, col_params = plan.answer_columns()
     where, qparams = plan.question_filter()
@@ -136,10 +133,10 @@ def _packed_sql(plan: _Plan, names: dict) -> tuple[str, list]:
     bytes of the response id, then the value as a big-endian float8 (NaN when missing or "don't
     know").
 
-    Why: with plain rows the cost is per row at both ends — the server's COPY and, three times
-    larger, the client's (libpq hands the driver every row as its own message). Packed, the
-    server does a little more (a string_agg step per answer) and the client almost nothing: it
-    reads the records with numpy. No filter on the response here either (see :func:`_answers_sql`).
+    Why: with plain rows the cost is per row at both ends, the client's the larger (libpq hands
+    the driver every row as its own message). Packed, the server does a little more (a string_agg
+    step per answer) and the client almost nothing: it reads the records with numpy
+    (``docs/loader.md``). No filter on the response here either (see :func:`_answers_sql`).
     """
     value = "CASE WHEN a.dont_know OR a.value IS NULL THEN 'NaN'::float8 ELSE a.value END"
     where, params = plan.question_filter()  # plan.question_ids: the numeric questions

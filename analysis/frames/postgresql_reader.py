@@ -35,6 +35,8 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)*")
 
 
 def _read_postgresql(plan: _Plan, connection, using: str, build: Callable) -> pd.DataFrame | None:
+    """PostgreSQL through the driver: the packed scores by page ranges and the other answers as
+    rows, read by up to :data:`.workers._READERS` connections in one (exported) snapshot."""
     first = _adbc_connect(connection)
     if first is None:
         return None
@@ -42,51 +44,76 @@ def _read_postgresql(plan: _Plan, connection, using: str, build: Callable) -> pd
     numeric = set(plan.numeric_ids)
     # The text, choice and matrix answers come as rows, by a statement without bound parameters,
     # so that the driver streams it with binary COPY (a prepared statement's row-by-row results
-    # are a third slower): its values sit in a temporary table of each connection, filled by a
+    # are slower): its values sit in a temporary table of each connection, filled by a
     # parameterised INSERT. The packed statements return a few rows: parameters as usual.
     streamed = replace(plan, question_ids=[q for q in plan.question_ids if q not in numeric], keys_table=_KEYS_TABLE)
-    rsql, rparams = _packed_responses_sql(plan, names)
-    rsql = _paramstyle(rsql, "numeric")
-    osql, _ = _answers_sql(streamed, names, False)
     conns, cursors, workers = [first], [first.cursor()], None
     try:
         cursors[0].execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        span, every = _question_scope(cursors[0], names, plan.numeric_ids, "numeric") if numeric else (None, False)
-        psql, pparams = _packed_sql(replace(plan, question_ids=plan.numeric_ids, question_span=span,
-                                            every_question=every), names)
-        psql = _paramstyle(psql, "numeric")
-        cursors[0].execute(_paramstyle("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int8",
-                                       "numeric"), [names["answer"]])
-        (pages,) = cursors[0].fetchone()
-        chunks = _pg_chunks(int(pages or 0)) if plan.numeric_ids else []
+        packed = _packed_statement(cursors[0], plan, names)
+        pages = _answer_pages(cursors[0], names)
+        chunks = _pg_chunks(pages) if plan.numeric_ids else []
         if len(chunks) > 1:
             conns += _pg_snapshot(connection, cursors[0], _READERS - 1)
             cursors += [conn.cursor() for conn in conns[1:]]
-        for cur in cursors if streamed.question_ids else []:
-            cur.execute(_KEYS_CREATE)
-            cur.executemany(_KEYS_INSERT, streamed.key_rows())
-            cur.execute(_KEYS_ANALYZE)
+        if streamed.question_ids:
+            _fill_keys(cursors, streamed)
         labels = _read_labels(using, plan.wave_ids)
-
-        def responses(cur):
-            cur.execute(rsql, rparams)
-            yield _unpack_responses(cur.fetch_arrow_table())
-
-        def others(cur):  # text, single, multiple and matrix answers: rows as they are
-            cur.execute(osql)
-            yield from cur.fetch_record_batch()
-
-        def packed(low: str, high: str):
-            def job(cur):
-                cur.execute(psql, [low, high, *pparams])
-                yield _unpack(cur.fetch_arrow_table())
-            return job
-
-        jobs = [responses, *([others] if streamed.question_ids else []), *(packed(lo, hi) for lo, hi in chunks)]
-        workers = _Workers(cursors, jobs)
+        workers = _Workers(cursors, _pg_jobs(plan, streamed, names, packed, chunks))
         return build(labels, workers)
     finally:
         _release(workers, cursors, conns)
+
+
+def _packed_statement(cur, plan: _Plan, names: dict) -> tuple[str, list]:
+    """The packed statement of the numeric questions, its question filter asked of the database."""
+    scope = _question_scope(cur, names, plan.numeric_ids, "numeric") if plan.numeric_ids else (None, False)
+    span, every = scope
+    psql, pparams = _packed_sql(replace(plan, question_ids=plan.numeric_ids, question_span=span,
+                                        every_question=every), names)
+    return _paramstyle(psql, "numeric"), pparams
+
+
+def _answer_pages(cur, names: dict) -> int:
+    """The answer table's size in pages (what :func:`_pg_chunks` splits)."""
+    cur.execute(_paramstyle("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int8",
+                            "numeric"), [names["answer"]])
+    (pages,) = cur.fetchone()
+    return int(pages or 0)
+
+
+def _fill_keys(cursors: list, streamed: _Plan) -> None:
+    """The keys table of each connection (the values of the statement without parameters)."""
+    for cur in cursors:
+        cur.execute(_KEYS_CREATE)
+        cur.executemany(_KEYS_INSERT, streamed.key_rows())
+        cur.execute(_KEYS_ANALYZE)
+
+
+def _pg_jobs(plan: _Plan, streamed: _Plan, names: dict, packed: tuple[str, list],
+             chunks: list[tuple[str, str]]) -> list[Callable]:
+    """The reading jobs: the packed responses, the streamed answers (text, single, multiple and
+    matrix: rows as they are), then the packed scores page range by page range."""
+    rsql, rparams = _packed_responses_sql(plan, names)
+    rsql = _paramstyle(rsql, "numeric")
+    osql, _ = _answers_sql(streamed, names, False)
+    psql, pparams = packed
+
+    def responses(cur):
+        cur.execute(rsql, rparams)
+        yield _unpack_responses(cur.fetch_arrow_table())
+
+    def others(cur):
+        cur.execute(osql)
+        yield from cur.fetch_record_batch()
+
+    def scores(low: str, high: str):
+        def job(cur):
+            cur.execute(psql, [low, high, *pparams])
+            yield _unpack(cur.fetch_arrow_table())
+        return job
+
+    return [responses, *([others] if streamed.question_ids else []), *(scores(lo, hi) for lo, hi in chunks)]
 
 
 def _pg_chunks(pages: int) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ def _read_sqlite(plan: _Plan, connection, using: str, build: Callable) -> pd.Dat
     """SQLite through the driver, guarded against its second copy of SQLite in this process.
 
     Closing a driver connection drops every POSIX lock this process holds on the database file,
-    those of Django's connections included (module docstring): a write of Django's in flight
+    those of Django's connections included (``docs/loader.md``): a write of Django's in flight
     could be lost and another process could take the WAL for its own. So the driver is used only
     when no other thread of the process may hold a Django connection (a gunicorn sync worker, a
     command, the bench; not the threaded development server), after everything Django has to
@@ -54,40 +54,47 @@ def _read_sqlite(plan: _Plan, connection, using: str, build: Callable) -> pd.Dat
     names = _names(connection)
     conns, cursors, workers = [first], [], None
     try:
-        # rid '' marks a typed first row in every statement (dropped by _drop_sentinel)
-        rsql, rparams = _responses_sql(plan, names, True)
-        rsql = _paramstyle(_sqlite_typed(rsql, _RESPONSE_COLUMNS, ["''", "0", "0", "0", "0.5"]), "qmark")
-        (span, every), ranges = _sqlite_layout(first, names, plan.question_ids)
-        asql, aparams = _answers_sql(replace(plan, question_span=span, every_question=every), names, True,
-                                     ranged=True)
-        asql = _paramstyle(_sqlite_typed(asql, _answer_names(plan),
-                                         ["''", "-1", "0.5"] + ["''"] * (bool(plan.text_ids) + plan.has_json)),
-                           "qmark")
+        jobs, ranges = _sqlite_jobs(plan, names, first)
         if len(ranges) > 1:
             conns += _sqlite_snapshot(connection, names, first, _READERS - 1)
-
-        def responses(cur):
-            cur.execute(rsql, rparams)
-            yield _drop_sentinel(cur.fetch_arrow_table().rename_columns(_RESPONSE_COLUMNS))
-
-        def answers(low: int, high: int):
-            def job(cur):
-                cur.execute(asql, [*aparams, low, high])
-                first_batch = True
-                for batch in cur.fetch_record_batch():
-                    # the typed row comes first (and a stray one would be dropped: no question -1)
-                    yield _drop_sentinel(batch) if first_batch else batch
-                    first_batch = False
-            return job
-
         for conn in conns:
             # A DB-API connection is not in autocommit mode: its statements share one read transaction.
             cursors.append(conn.cursor())
             cursors[-1].adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
-        workers = _Workers(cursors, [responses, *(answers(lo, hi) for lo, hi in ranges)])
+        workers = _Workers(cursors, jobs)
         return build(labels, workers)
     finally:
         _release(workers, cursors, conns)
+
+
+def _sqlite_jobs(plan: _Plan, names: dict, first) -> tuple[list[Callable], list[tuple[int, int]]]:
+    """The reading jobs — the responses, then the answers range by range — and the rowid ranges
+    (:func:`_sqlite_layout`, asked of ``first``). Every statement puts a typed first row, rid
+    '', before its rows (:func:`_sqlite_typed`; dropped by :func:`_drop_sentinel`)."""
+    rsql, rparams = _responses_sql(plan, names, True)
+    rsql = _paramstyle(_sqlite_typed(rsql, _RESPONSE_COLUMNS, ["''", "0", "0", "0", "0.5"]), "qmark")
+    (span, every), ranges = _sqlite_layout(first, names, plan.question_ids)
+    asql, aparams = _answers_sql(replace(plan, question_span=span, every_question=every), names, True,
+                                 ranged=True)
+    asql = _paramstyle(_sqlite_typed(asql, _answer_names(plan),
+                                     ["''", "-1", "0.5"] + ["''"] * (bool(plan.text_ids) + plan.has_json)),
+                       "qmark")
+
+    def responses(cur):
+        cur.execute(rsql, rparams)
+        yield _drop_sentinel(cur.fetch_arrow_table().rename_columns(_RESPONSE_COLUMNS))
+
+    def answers(low: int, high: int):
+        def job(cur):
+            cur.execute(asql, [*aparams, low, high])
+            first_batch = True
+            for batch in cur.fetch_record_batch():
+                # the typed row comes first (and a stray one would be dropped: no question -1)
+                yield _drop_sentinel(batch) if first_batch else batch
+                first_batch = False
+        return job
+
+    return [responses, *(answers(lo, hi) for lo, hi in ranges)], ranges
 
 
 def _sqlite_typed(sql: str, names: list[str], sentinel: list[str]) -> str:
