@@ -88,7 +88,7 @@ def load(
     if frame is None:
         if reader == "adbc":
             raise RuntimeError(f"the ADBC reader cannot be used for the database {using!r} (in-memory SQLite, or "
-                               "SQLite in a process with other threads: see frames._read_sqlite)")
+                               "SQLite in a process with other threads: see analysis/frames/sqlite_reader.py)")
         frame, used = _read_django(plan, connection, build), "django"
     frame.attrs["reader"] = used
     return frame

@@ -137,7 +137,7 @@ def _sqlite_snapshot(connection, names: dict, first, extra: int) -> list:
     IMMEDIATE``, for a millisecond): no write can commit in between. When the lock is not to be
     had within 0.2 s (a long write, a read-only file), [] — ``first`` then reads everything.
     (Only writers using the driver's own copy of SQLite, or other processes, are held off — a
-    write by Django's connection in this same process is not: see the module docstring.)
+    write by Django's connection in this same process is not: see ``docs/loader.md``.)
     """
     gate = _adbc_connect(connection, autocommit=True)
     opened = []
