@@ -35,6 +35,23 @@ _LOWER_HEX = np.zeros(256, dtype=bool)
 _LOWER_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = True
 
 
+def _binary16(arr: pa.Array) -> np.ndarray:
+    """The values of a ``fixed_size_binary(16)`` array as an (n, 16) uint8 view of its buffer."""
+    n = len(arr)
+    return np.frombuffer(arr.buffers()[1], dtype=np.uint8)[16 * arr.offset:16 * (arr.offset + n)].reshape(n, 16)
+
+
+def _fixed_text(arr: pa.Array, widths: tuple[int, ...]) -> np.ndarray | None:
+    """The values of a non-empty string array as an (n, width) uint8 view of its buffer, when
+    they all have the same length in bytes and it is one of ``widths``; else None."""
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if width not in widths or offsets[-1] - offsets[0] != width * n or np.any(np.diff(offsets) != width):
+        return None
+    return np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
+
+
 def _uuid_chunk_bytes(arr: pa.Array) -> np.ndarray | None:
     """(n, 16) uint8 from one Arrow array of UUIDs: 16 bytes (PostgreSQL), or text of 32 hex digits
     (how Django stores a UUID on SQLite) or 36 (canonical); None for anything else."""
@@ -46,16 +63,13 @@ def _uuid_chunk_bytes(arr: pa.Array) -> np.ndarray | None:
     if n == 0:
         return np.zeros((0, 16), dtype=np.uint8)
     if pa.types.is_fixed_size_binary(arr.type) and arr.type.byte_width == 16:
-        data = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
-        return data[16 * arr.offset:16 * (arr.offset + n)].reshape(n, 16)
+        return _binary16(arr)
     if not pa.types.is_string(arr.type):
         return None
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
-    width = int(offsets[1] - offsets[0])
-    if width not in (32, 36) or offsets[-1] - offsets[0] != width * n or np.any(np.diff(offsets) != width):
+    text = _fixed_text(arr, (32, 36))
+    if text is None:
         return None
-    text = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, width)
-    if width == 36:
+    if text.shape[1] == 36:
         if np.any(text[:, [8, 13, 18, 23]] != ord("-")):
             return None
         text = np.concatenate([text[:, a:b] for a, b in _HEX_GROUPS], axis=1)
@@ -103,9 +117,8 @@ def _uuid_column(col: pa.ChunkedArray | pa.Array) -> pd.Series | None:
         arr = arr.storage if isinstance(arr.type, pa.BaseExtensionType) else arr
         n = len(arr)
         if n and not arr.null_count and pa.types.is_string(arr.type):
-            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + n + 1]
-            if offsets[-1] - offsets[0] == 32 * n and not np.any(np.diff(offsets) != 32):
-                text = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 32)
+            text = _fixed_text(arr, (32,))
+            if text is not None:
                 if _LOWER_HEX[text].all():
                     parts.append(text)
                     continue
@@ -130,12 +143,11 @@ def _key_words(col: pa.ChunkedArray | pa.Array) -> list[np.ndarray] | None:
         if m == 0:
             continue
         if pa.types.is_fixed_size_binary(arr.type) and arr.type.byte_width == 16:
-            raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)[16 * arr.offset:16 * (arr.offset + m)]
+            raw = _binary16(arr)
         elif pa.types.is_string(arr.type):
-            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + m + 1]
-            if offsets[-1] - offsets[0] != 32 * m or np.any(np.diff(offsets) != 32):
+            raw = _fixed_text(arr, (32,))
+            if raw is None:
                 return None
-            raw = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
         else:
             return None
         out.append(raw.view(np.uint64).reshape(m, -1))
