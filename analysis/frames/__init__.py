@@ -44,10 +44,15 @@ from __future__ import annotations
 import sys
 import types
 
-from . import build, connect, django_reader, ids, loader, packed, plan, postgresql_reader, questions, sqlite_reader
-from . import workers
+from . import (
+    build, connect, django_reader, ids, loader, packed, plan, postgresql_reader, questions, sqlite_reader, workers,
+)
 from .loader import load
-from .questions import BASE_COLUMNS, question_columns, questions_meta
+from .plan import Labels  # noqa: F401
+from .questions import (  # noqa: F401 - the type sets, as analysis.frames has always had them
+    BASE_COLUMNS, DEFAULT_THRESHOLD, JSON_TYPES, NUMERIC_TYPES, SCORE_TYPES, TEXT_TYPES, question_columns,
+    questions_meta,
+)
 
 # Internals the tests reach for by their old names (and may replace: see _Package)
 from .build import _Builder  # noqa: F401
