@@ -119,8 +119,19 @@ def _dashboard_csvs(client: Client, survey) -> dict[str, bytes]:
     for link in sorted(csvs):
         resp = client.get(link)
         assert resp.status_code == 200, (link, resp.status_code)
-        out[_file_name(link[len(prefix):])] = b"".join(resp.streaming_content) if resp.streaming else resp.content
+        out[_file_name(_by_rank(link[len(prefix):], survey))] = (
+            b"".join(resp.streaming_content) if resp.streaming else resp.content)
     return out
+
+
+def _by_rank(relative: str, survey) -> str:
+    """Weighting runs by their rank in the survey rather than their id: PostgreSQL does not give
+    back the ids a rolled-back test used, so the ids depend on the tests that ran before."""
+    from analysis.models import WeightingRun
+
+    ranks = {pk: i + 1 for i, pk in enumerate(WeightingRun.objects.filter(wave__survey=survey)
+                                                  .order_by("pk").values_list("pk", flat=True))}
+    return re.sub(r"/calages/(\d+)/", lambda m: f"/calages/{ranks[int(m.group(1))]}/", relative)
 
 
 def _file_name(relative: str) -> str:
