@@ -9,13 +9,14 @@ code as it was before the refactor (``tests/data/golden/``).
 Deterministic data: the demo questionnaire (``surveys/demo/survey.json``, as ``load_demo``
 imports it) filled by the demo's own generator (``generate_responses.generate``, seed 42) with
 response ids drawn from a seeded generator instead of ``uuid4``, then weighted by the demo's
-own raking (``analysis.demo.demo_weighting``), all under a frozen clock (``timezone.now``). The waves' dates come
-from the JSON, so nothing depends on the day the test runs.
+own raking (``analysis.demo.demo_weighting``), all under a frozen clock (``timezone.now``). The
+waves' dates come from the JSON, so nothing depends on the day the test runs; weighting runs are
+named by their rank, not their id (which depends on the tests run before, on PostgreSQL).
 
 One set of files per database engine (``golden/sqlite``, ``golden/postgresql``): the engines
-return the rows in different orders, and a weighted sum taken in another order may differ in
-its last bit (0.11757837419462963 against ...62 in a distribution CSV, which prints floats in
-full). Each set is exact for its engine; regenerate both.
+return rows in different orders, and a sum taken in another order may differ in its last bit —
+the raking's weights do, and so the weighted figures (0.11757837419462963 against ...62 in a
+distribution CSV, which prints floats in full). Each set is exact for its engine; regenerate both.
 
 How strict: CSV, JSON and Markdown files byte for byte. XLSX, Parquet, SAV and DTA files hold
 write times and library versions, so they are compared by content, strictly: XLSX every cell
