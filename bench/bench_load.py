@@ -12,6 +12,7 @@ For each database engine the bench
 2. runs the migrations there and writes ``n`` synthetic complete responses × 10 questions
    (7 channels × 8 categories × 3 waves; 10 × n answer rows) by the fast path: raw
    ``executemany`` on SQLite, ``COPY ... FROM STDIN`` on PostgreSQL — not the ORM;
+   (:mod:`bench.bench_data`);
 3. times ``frames.load`` on the 3 waves (best of ``--repeat``), then measures its peak memory in
    a separate call under tracemalloc (Python and numpy allocations; Arrow's own buffers are not
    traced, hence also ``ru_maxrss``, the process's resident peak);
@@ -43,16 +44,15 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from bench.load_data import QUESTIONS, SURVEY_SLUG, generate  # noqa: E402
-# the other benches take these from here
-from bench.load_data import CAT_P, CH_P, _random_uuid_hex, _RESPONSE_COLS, _survey_setup  # noqa: E402, F401
+from bench.bench_data import (  # noqa: E402,F401 (CAT_P, CH_P, _survey_setup...: read by bench_weighting)
+    _RESPONSE_COLS, CAT_P, CH_P, QUESTIONS, SURVEY_SLUG, _random_uuid_hex, _survey_setup, generate,
+)
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PG_DB = "ecoute_bench"
@@ -72,7 +72,6 @@ def _django_setup() -> None:
     import django
 
     django.setup()
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,71 +196,57 @@ def run(n: int | None = None, repeat: int = 2, dbs: tuple[str, ...] = ("sqlite",
     n = n or default_n()
     records: list[dict] = []
     for engine in dbs:
-        database = _database(engine)
-        if database is None:
-            records.append({"name": "frames.load postgresql", "seconds": None, "peak_mb": None, "rows": None,
-                            "target": _TARGET, "ok": None, "note": "PostgreSQL unreachable: skipped"})
-            continue
-        url, cleanup = database
+        if engine == "postgres":
+            if not (_pg_admin("drop") and _pg_admin("create")):
+                records.append({"name": "frames.load postgresql", "seconds": None, "peak_mb": None, "rows": None,
+                                "target": f"<= {LOAD_TARGET_S:g} s, <= {LOAD_TARGET_MB / 1024:g} GB",
+                                "ok": None, "note": "PostgreSQL unreachable: skipped"})
+                continue
+            url = f"{PG_URL}/{PG_DB}"
+
+            def cleanup() -> None:
+                _pg_admin("drop")
+        else:
+            tmp = tempfile.mkdtemp(prefix="ecoute-bench-load-")
+            url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+
+            def cleanup(tmp=tmp) -> None:
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+        label = "postgresql" if engine == "postgres" else "sqlite"
         try:
-            records += _run_engine("postgresql" if engine == "postgres" else "sqlite", url, n, repeat, naive)
+            gen = _child(url, "generate", n, repeat)
+            print(f"[{label}] generated {n:,} responses x {len(QUESTIONS)} answers in {gen['seconds']:.1f} s "
+                  f"(rows {gen['rows_s']:.1f} s, indexes {gen['index_s']:.1f} s, analyze/vacuum {gen['analyze_s']:.1f} s; "
+                  f"migrate {gen['migrate_s']:.1f} s)")
+            load = _child(url, "load", n, repeat)
+            ok = load["seconds"] <= LOAD_TARGET_S and load["rss_mb"] <= LOAD_TARGET_MB
+            print(f"[{label}] frames.load (3 waves, reader {load['reader']}): best {load['seconds']:.2f} s of "
+                  f"{', '.join(f'{t:.2f}' for t in load['all_s'])} (CPU {load['cpu_s']:.2f} s); peak memory: "
+                  f"tracemalloc {load['traced_mb']:.0f} MiB, ru_maxrss {load['rss_mb']:.0f} MiB; frame "
+                  f"{load['rows']:,} x {load['columns']} = {load['frame_mb']:.0f} MiB")
+            records.append({"name": f"frames.load {label}", "seconds": load["seconds"], "peak_mb": load["rss_mb"],
+                            "rows": gen["answers"], "target": f"<= {LOAD_TARGET_S:g} s, <= {LOAD_TARGET_MB / 1024:g} GB",
+                            "ok": ok, "cpu_s": load["cpu_s"], "traced_mb": load["traced_mb"]})
+            if naive:
+                slow = _child(url, "naive-all" if naive == "all" else "naive", n, repeat)
+                ratio = slow["seconds"] / slow["load_s"]
+                scope = "all waves" if naive == "all" else f"wave {slow['waves'][0]} only"
+                answers = slow["rows"] * len(QUESTIONS)
+                print(f"[{label}] naive ORM values_list + pivot ({scope}, {slow['rows']:,} responses): "
+                      f"{slow['seconds']:.1f} s (CPU {slow['cpu_s']:.1f} s), ru_maxrss {slow['rss_mb']:.0f} MiB; "
+                      f"frames.load on the same: {slow['load_s']:.2f} s -> {ratio:.0f}x faster")
+                records.append({"name": f"naive ORM+pivot {label} ({scope})", "seconds": slow["seconds"],
+                                "cpu_s": slow["cpu_s"], "peak_mb": slow["rss_mb"], "rows": answers,
+                                "target": f"reference: frames.load {slow['load_s']:.2f} s, {ratio:.0f}x faster",
+                                "ok": None})
+            records.append({"name": f"bench data {label} (generate)", "seconds": gen["seconds"],
+                            "cpu_s": gen["cpu_s"], "peak_mb": gen["rss_mb"],
+                            "rows": gen["answers"], "target": "information", "ok": None})
         finally:
             cleanup()
     return records
-
-
-_TARGET = f"<= {LOAD_TARGET_S:g} s, <= {LOAD_TARGET_MB / 1024:g} GB"
-
-
-def _database(engine: str) -> tuple[str, Callable[[], None]] | None:
-    """A fresh database for ``engine``: its URL and what drops it; None when PostgreSQL is unreachable."""
-    if engine == "postgres":
-        if not (_pg_admin("drop") and _pg_admin("create")):
-            return None
-        return f"{PG_URL}/{PG_DB}", lambda: _pg_admin("drop")
-    tmp = tempfile.mkdtemp(prefix="ecoute-bench-load-")
-
-    def cleanup() -> None:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-    return f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", cleanup
-
-
-def _run_engine(label: str, url: str, n: int, repeat: int, naive: bool | str) -> list[dict]:
-    """Generate, load (and the naive way when asked) on one database; print and return the records."""
-    gen = _child(url, "generate", n, repeat)
-    print(f"[{label}] generated {n:,} responses x {len(QUESTIONS)} answers in {gen['seconds']:.1f} s "
-          f"(rows {gen['rows_s']:.1f} s, indexes {gen['index_s']:.1f} s, analyze/vacuum {gen['analyze_s']:.1f} s; "
-          f"migrate {gen['migrate_s']:.1f} s)")
-    load = _child(url, "load", n, repeat)
-    ok = load["seconds"] <= LOAD_TARGET_S and load["rss_mb"] <= LOAD_TARGET_MB
-    print(f"[{label}] frames.load (3 waves, reader {load['reader']}): best {load['seconds']:.2f} s of "
-          f"{', '.join(f'{t:.2f}' for t in load['all_s'])} (CPU {load['cpu_s']:.2f} s); peak memory: "
-          f"tracemalloc {load['traced_mb']:.0f} MiB, ru_maxrss {load['rss_mb']:.0f} MiB; frame "
-          f"{load['rows']:,} x {load['columns']} = {load['frame_mb']:.0f} MiB")
-    records = [{"name": f"frames.load {label}", "seconds": load["seconds"], "peak_mb": load["rss_mb"],
-                "rows": gen["answers"], "target": _TARGET, "ok": ok, "cpu_s": load["cpu_s"],
-                "traced_mb": load["traced_mb"]}]
-    if naive:
-        records.append(_run_naive(label, url, n, repeat, naive))
-    records.append({"name": f"bench data {label} (generate)", "seconds": gen["seconds"], "cpu_s": gen["cpu_s"],
-                    "peak_mb": gen["rss_mb"], "rows": gen["answers"], "target": "information", "ok": None})
-    return records
-
-
-def _run_naive(label: str, url: str, n: int, repeat: int, naive: bool | str) -> dict:
-    """The naive ORM + pivot way against frames.load on the same waves; print and return the record."""
-    slow = _child(url, "naive-all" if naive == "all" else "naive", n, repeat)
-    ratio = slow["seconds"] / slow["load_s"]
-    scope = "all waves" if naive == "all" else f"wave {slow['waves'][0]} only"
-    answers = slow["rows"] * len(QUESTIONS)
-    print(f"[{label}] naive ORM values_list + pivot ({scope}, {slow['rows']:,} responses): "
-          f"{slow['seconds']:.1f} s (CPU {slow['cpu_s']:.1f} s), ru_maxrss {slow['rss_mb']:.0f} MiB; "
-          f"frames.load on the same: {slow['load_s']:.2f} s -> {ratio:.0f}x faster")
-    return {"name": f"naive ORM+pivot {label} ({scope})", "seconds": slow["seconds"], "cpu_s": slow["cpu_s"],
-            "peak_mb": slow["rss_mb"], "rows": answers,
-            "target": f"reference: frames.load {slow['load_s']:.2f} s, {ratio:.0f}x faster", "ok": None}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,7 @@
-"""The bench data of ``bench/bench_load.py``: a survey and ``n`` synthetic responses × 10 answers.
-
-Written by the fast path of each engine — raw ``executemany`` on SQLite, ``COPY ... FROM STDIN``
-on PostgreSQL, not the ORM — with the secondary indexes dropped during the load and rebuilt
-after it. The other benches (dashboard, tasks, weighting) reuse it through ``bench.bench_load``.
+"""The load benchmark's data (:mod:`bench.bench_load`): the bench survey, and ``n`` synthetic complete
+responses × 10 questions written by the engine's fast path — raw ``executemany`` on SQLite,
+``COPY ... FROM STDIN`` on PostgreSQL, not the ORM — with the big tables' secondary indexes
+dropped for the load and rebuilt after it.
 """
 
 from __future__ import annotations
@@ -254,4 +253,3 @@ def _drop_secondary_indexes(cur, vendor: str) -> list[str]:
         indexes += [d for _n, d in found]
     constraints.sort(key=lambda c: c[3] == "f")  # unique ones first, foreign keys last
     return indexes + [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d, _type in constraints]
-
