@@ -46,6 +46,7 @@ import math
 import os
 import random
 import re
+import sys
 import tempfile
 import types
 import uuid
@@ -85,9 +86,10 @@ def _fill_demo(survey, monkeypatch) -> None:
     """The demo's responses and weights, with seeded response ids (``generate`` draws uuid4)."""
     ids = random.Random(2026)
     fake_uuid = types.SimpleNamespace(uuid4=lambda: uuid.UUID(int=ids.getrandbits(128), version=4))
-    monkeypatch.setattr(generate_responses, "uuid", fake_uuid)
+    generate = generate_responses.generate  # the command's generator, wherever it is defined
+    monkeypatch.setattr(sys.modules[generate.__module__], "uuid", fake_uuid)
     waves = list(survey.waves.all())
-    generate_responses.generate(survey, waves, RESPONSES, seed=42)
+    generate(survey, waves, RESPONSES, seed=42)
     assert demo_weighting(survey), "the demo weighting ran for no wave"
 
 
