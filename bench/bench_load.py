@@ -26,14 +26,10 @@ Every step runs in its own child process (``DATABASE_URL`` set for it), so ``ru_
 peak of that step alone and nothing of one database leaks into the other's figures.
 Targets: ``frames.load`` ≤ 3 s and ≤ 2 GB. ``BENCH_N`` (environment) scales ``--n`` down.
 
-Figures (n = 1,000,000, ``--repeat 2 --no-naive``, the project's 2-core machine, PostgreSQL 15
-with its default 128 MB of shared buffers): SQLite 2.40 s (CPU 4.56 s), ru_maxrss 744 MiB;
-PostgreSQL 2.52 s (this process's CPU 1.22 s, the server's about 3.5 s), 600 MiB — two ADBC
-connections at once, and on PostgreSQL the scores packed by the server (the module docstring of
-:mod:`analysis.frames` says why and where the time goes). With one connection and plain rows
-the same machine gave 4.5 s and 4.1–4.5 s. The first call in a process is slower by a few
-tenths of a second (its memory is new to it), hence the best of ``--repeat``. Run timings under
-``flock /tmp/ecoute-bench.lock`` when the machine is shared.
+The figures on the project's machine, and what they say about the loader: ``docs/loader.md``.
+The first call in a process is slower by a few tenths of a second (its memory is new to it),
+hence the best of ``--repeat``. Run timings under ``flock /tmp/ecoute-bench.lock`` when the
+machine is shared.
 """
 
 from __future__ import annotations
