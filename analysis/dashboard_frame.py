@@ -10,12 +10,12 @@ loader's columns.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from surveys.models import SCORED_TYPES, Question, QuestionType, Wave
+from surveys.models import SCORED_TYPES, QuestionType, Wave
 from surveys.services.dont_know import dont_know_cells
 
 from .cells import DK_SUFFIX
@@ -24,9 +24,10 @@ __all__ = ["load_frame", "add_dont_know_flags"]
 
 
 def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None, *,
-               dont_know: bool = False) -> pd.DataFrame:
+               dont_know: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``analysis.frames.load`` for these waves (complete responses; only ``questions`` when
-    given), with the wave column as wave codes; with ``dont_know``, the ``__dk`` flag columns."""
+    given), with the wave column as wave codes; with ``dont_know`` ({question code: type}, the
+    survey's questions as the caller already holds them), the ``__dk`` flag columns."""
     from . import frames
 
     if not waves:
@@ -40,21 +41,22 @@ def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None, *,
             frame["wave"] = pd.Categorical(frame["wave"].astype(object).map(codes),
                                            categories=[w.code for w in waves])
     if dont_know:
-        frame = add_dont_know_flags(frame, _flagged_columns(waves, frame),
-                                    dont_know_cells([w.pk for w in waves]))
+        flagged = _flagged_columns(dont_know, frame)
+        if flagged:
+            cells = dont_know_cells([w.pk for w in waves], codes={code for code, _col in flagged})
+            frame = add_dont_know_flags(frame, [col for _code, col in flagged], cells)
     return frame
 
 
-def _flagged_columns(waves: Sequence[Wave], frame: pd.DataFrame) -> list[str]:
-    """The frame's columns that can hold a don't-know: scored questions and matrix items."""
-    rows = Question.objects.filter(survey_id__in={w.survey_id for w in waves},
-                                   type__in=[*SCORED_TYPES, QuestionType.MATRIX]).values_list("code", "type")
+def _flagged_columns(types: Mapping[str, str], frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """(question code, column) of the frame's columns that can hold a don't-know: scored
+    questions and matrix items."""
     out = []
-    for code, qtype in rows:
+    for code, qtype in types.items():
         if qtype == QuestionType.MATRIX:
-            out += [c for c in frame.columns if c.startswith(f"{code}__") and not c.endswith(DK_SUFFIX)]
-        elif code in frame.columns:
-            out.append(code)
+            out += [(code, c) for c in frame.columns if c.startswith(f"{code}__") and not c.endswith(DK_SUFFIX)]
+        elif qtype in SCORED_TYPES and code in frame.columns:
+            out.append((code, code))
     return out
 
 

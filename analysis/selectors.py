@@ -282,7 +282,8 @@ class Dashboard(SurveyReference):
                 sub = frame[frame["wave"].isin(list(waves))].reset_index(drop=True)
                 self._frames[waves] = (held, sub)
                 return sub
-        frame = load_frame([w for w in self.waves if w.code in waves], questions=wanted, dont_know=True)
+        frame = load_frame([w for w in self.waves if w.code in waves], questions=wanted,
+                           dont_know={q.code: q.type for q in self.questions})
         self._frames[waves] = (wanted, frame)
         return frame
 
