@@ -242,3 +242,17 @@ def test_the_hidden_dont_know_figures_are_there_without_suppression(small_with_d
     assert (int(small["n"]), int(small["n_dont_know"])) == (3, 4)
     html = client_.get(reverse("analysis:channels", args=[slug]), {"indicateur": "moyenne"}).content.decode()
     assert "4 (57,1 %)" in text(html).replace("\u00a0", " ")
+
+
+@pytest.mark.django_db
+def test_the_trends_line_that_is_the_hidden_cell_hides_its_dont_know(survey, client_):
+    """The small cell alone in its channel: the trends' website line is that cell, hidden whole."""
+    wave = seed(survey, cells=[("contact_service", "researchers"), ("contact_service", "general_public")])
+    for _ in range(4):
+        respond(survey, wave, SMALL_CELL[1], SMALL_CELL[0], {"SAT_OVERALL": None, "NPS": None})
+    trend = read_csv(client_.get(reverse("analysis:trends_data", args=[survey.slug, "tendances"]),
+                                 {"indicateur": "moyenne"}))
+    line = _row(trend, channel="website")
+    assert bool(line["suppressed"]) and pd.isna(line["n_dont_know"]) and pd.isna(line["dont_know_share"])
+    page = text(client_.get(reverse("analysis:trends", args=[survey.slug]), {"indicateur": "moyenne"}).content.decode())
+    assert "(57,1" not in page and "secret" in page
