@@ -256,3 +256,11 @@ def test_the_trends_line_that_is_the_hidden_cell_hides_its_dont_know(survey, cli
     assert bool(line["suppressed"]) and pd.isna(line["n_dont_know"]) and pd.isna(line["dont_know_share"])
     page = text(client_.get(reverse("analysis:trends", args=[survey.slug]), {"indicateur": "moyenne"}).content.decode())
     assert "(57,1" not in page and "secret" in page
+
+
+@pytest.mark.django_db
+def test_the_overview_headline_shows_dont_know_beside_each_indicator(answered, client_):
+    html = client_.get(reverse("analysis:overview", args=[answered.slug])).content.decode()
+    head = html[html.index("Chiffres clés"):html.index("Réponses par vague")].replace("\u00a0", " ")
+    assert "<td>22</td><td>6 (21,4 %)</td>" in head  # % satisfied and mean: 6 don't-know of 28
+    assert "<td>25</td><td>3 (10,7 %)</td>" in head  # NPS: 25 answers, 3 don't-know of 28
