@@ -88,7 +88,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["Dashboard", "dashboard_for", "bump_survey", "TableSpec", "SPECS", "QuestionInfo",
            "GRID_LAYOUT", "CHANNEL_LAYOUT", "CATEGORY_LAYOUT"]
 
-CACHE_PREFIX = "ecoute:analysis:1"
+CACHE_PREFIX = "ecoute:analysis:2"  # 2: tables carry n_dont_know, dont_know_share (issue 14)
 TABLE_TIMEOUT = 7 * 24 * 3600
 #: how long the data versions are trusted without re-reading them: every writer of responses changes
 #: the data-version token on commit; this bounds only writes that skip it (raw SQL, say)
