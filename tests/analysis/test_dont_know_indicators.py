@@ -264,3 +264,18 @@ def test_the_overview_headline_shows_dont_know_beside_each_indicator(answered, c
     head = html[html.index("Chiffres clés"):html.index("Réponses par vague")].replace("\u00a0", " ")
     assert "<td>22</td><td>6 (21,4 %)</td>" in head  # % satisfied and mean: 6 don't-know of 28
     assert "<td>25</td><td>3 (10,7 %)</td>" in head  # NPS: 25 answers, 3 don't-know of 28
+
+
+@pytest.mark.django_db
+def test_matrix_items_carry_their_own_dont_know(survey, client_):
+    """WEB_MATRIX: 'find' answered by 6 and don't-know for 2; 'understand' answered by all 8."""
+    wave = survey.waves.get(code="2026")
+    for i in range(8):
+        find = 4 if i < 6 else "nsp"  # surveys.answers.DONT_KNOW inside the matrix answer
+        respond(survey, wave, "researchers", "website", {"SAT_OVERALL": 4, "WEB_MATRIX": {"find": find,
+                                                                                         "understand": 3 + i % 3}})
+    table = read_csv(client_.get(reverse("analysis:question_data", args=[survey.slug, "WEB_MATRIX", "ensemble"])))
+    find, understand = _row(table, item="find"), _row(table, item="understand")
+    assert (int(find["n"]), int(find["n_dont_know"])) == (6, 2) and find["dont_know_share"] == pytest.approx(2 / 8)
+    assert find["value"] == pytest.approx(100.0) and find["mean"] == pytest.approx(4.0)  # the 6 answers only
+    assert (int(understand["n"]), int(understand["n_dont_know"])) == (8, 0)
