@@ -20,7 +20,11 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Groups", "Cells", "group_codes", "number_observed", "numeric_column", "weight_column",
-           "answered_cells", "prepare", "cells_frame", "table_layout", "as_list"]
+           "answered_cells", "prepare", "cells_frame", "table_layout", "as_list", "DK_SUFFIX",
+           "dont_know_column"]
+
+#: suffix of the boolean column that flags a don't-know answer to ``<column>`` (dashboard frame)
+DK_SUFFIX = "__dk"
 
 #: Above this many possible key combinations, cells are numbered with np.unique (a sort)
 #: instead of a dense bincount over the cartesian product.
@@ -180,12 +184,17 @@ class Cells:
 
     ``w is None`` means unweighted (all weights 1), which skips the weighted sums.
     The sizes (n, W, n_eff) are computed once and shared by the indicators of a question.
+
+    ``dk``: the don't-know answers per cell (unweighted counts; zeros when the frame says nothing
+    of don't-know). They never enter n, W or any denominator.
     """
 
-    __slots__ = ("y", "w", "c", "G", "_sizes")
+    __slots__ = ("y", "w", "c", "G", "_sizes", "dk")
 
-    def __init__(self, y: np.ndarray, w: np.ndarray | None, c: np.ndarray, G: int):
+    def __init__(self, y: np.ndarray, w: np.ndarray | None, c: np.ndarray, G: int,
+                 dk: np.ndarray | None = None):
         self.y, self.w, self.c, self.G = y, w, c, G
+        self.dk = np.zeros(G, dtype=np.int64) if dk is None else dk
         self._sizes = None
 
     def sum(self, values: np.ndarray | None = None) -> np.ndarray:
@@ -211,15 +220,44 @@ class Cells:
             self._sizes = (n, W, n_eff)
         return self._sizes
 
+    def dont_know_figures(self) -> dict[str, np.ndarray]:
+        """``n_dont_know`` and ``dont_know_share`` = n_dont_know / (n + n_dont_know) per cell.
 
-def answered_cells(y: np.ndarray, w: np.ndarray | None, groups: Groups) -> Cells:
-    """The answers ``y`` (and weights ``w``) of the rows that are in a cell and answered."""
-    ok = ~np.isnan(y)
-    if groups.has_missing:
-        ok &= groups.codes >= 0
+        Same weights rule as ``n``: both are *unweighted* counts of answers, whether the
+        indicator is weighted or not (the share says how many respondents could not answer, it is
+        not an estimate). NaN share where the cell has neither answers nor don't-know.
+        """
+        n = self.sizes()[0]
+        total = n + self.dk
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, self.dk / np.where(total > 0, total, 1), np.nan)
+        return {"n_dont_know": self.dk.astype(np.int64, copy=False), "dont_know_share": share}
+
+
+def dont_know_column(df: pd.DataFrame, col: str) -> np.ndarray | None:
+    """The don't-know flags of ``col`` (column ``col + DK_SUFFIX``), or None when the frame has none."""
+    name = col + DK_SUFFIX
+    if name not in df.columns:
+        return None
+    return df[name].to_numpy(dtype=bool, na_value=False)
+
+
+def answered_cells(y: np.ndarray, w: np.ndarray | None, groups: Groups,
+                   dk: np.ndarray | None = None) -> Cells:
+    """The answers ``y`` (and weights ``w``) of the rows that are in a cell and answered.
+
+    ``dk`` (one flag per row): the don't-know answers, counted per cell apart from the answers
+    (a row with an answer is never counted as don't-know).
+    """
+    answered = ~np.isnan(y)
+    ok = answered & (groups.codes >= 0) if groups.has_missing else answered
     idx = np.flatnonzero(ok)  # flatnonzero + take is several times faster than y[ok]
+    dk_counts = None
+    if dk is not None:
+        flagged = dk & ~answered & (groups.codes >= 0)
+        dk_counts = np.bincount(groups.codes[flagged], minlength=groups.ngroups).astype(np.int64)
     return Cells(y.take(idx), None if w is None else w.take(idx), groups.codes.take(idx),
-                 groups.ngroups)
+                 groups.ngroups, dk_counts)
 
 
 def prepare(df: pd.DataFrame, score: str, by, weight: str | None,
@@ -228,7 +266,7 @@ def prepare(df: pd.DataFrame, score: str, by, weight: str | None,
     groups = group_codes(df, by, dropna=dropna)
     y = numeric_column(df, score)
     w = weight_column(df, weight, answered=~np.isnan(y))
-    return answered_cells(y, w, groups), groups
+    return answered_cells(y, w, groups, dont_know_column(df, score)), groups
 
 
 def cells_frame(groups: Groups, columns: dict[str, np.ndarray]) -> pd.DataFrame:

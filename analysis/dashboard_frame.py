@@ -1,19 +1,33 @@
-"""The dashboards' frame of responses: :func:`analysis.frames.load` with wave codes for wave ids."""
+"""The dashboards' frame of responses: :func:`analysis.frames.load` with wave codes for wave ids.
+
+The loader holds a don't-know as missing (the indicators exclude it from their denominators,
+methodology.md). The dashboards also show how many answered don't-know, so their frame
+(``dont_know=True``) carries one boolean column ``<column>__dk`` per scored question and matrix
+item (:data:`analysis.cells.DK_SUFFIX`), filled from
+:func:`surveys.services.dont_know.dont_know_cells`. Other callers (microdata, API) keep the
+loader's columns.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from surveys.models import Wave
+from surveys.models import SCORED_TYPES, QuestionType, Wave
+from surveys.services.dont_know import dont_know_cells
 
-__all__ = ["load_frame"]
+from .cells import DK_SUFFIX
+
+__all__ = ["load_frame", "add_dont_know_flags"]
 
 
-def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None) -> pd.DataFrame:
+def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None, *,
+               dont_know: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``analysis.frames.load`` for these waves (complete responses; only ``questions`` when
-    given), with the wave column as wave codes."""
+    given), with the wave column as wave codes; with ``dont_know`` ({question code: type}, the
+    survey's questions as the caller already holds them), the ``__dk`` flag columns."""
     from . import frames
 
     if not waves:
@@ -26,4 +40,38 @@ def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None) ->
         if values and values <= set(codes):  # ids → codes
             frame["wave"] = pd.Categorical(frame["wave"].astype(object).map(codes),
                                            categories=[w.code for w in waves])
+    if dont_know:
+        flagged = _flagged_columns(dont_know, frame)
+        if flagged:
+            cells = dont_know_cells([w.pk for w in waves], codes={code for code, _col in flagged})
+            frame = add_dont_know_flags(frame, [col for _code, col in flagged], cells)
     return frame
+
+
+def _flagged_columns(types: Mapping[str, str], frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """(question code, column) of the frame's columns that can hold a don't-know: scored
+    questions and matrix items."""
+    out = []
+    for code, qtype in types.items():
+        if qtype == QuestionType.MATRIX:
+            out += [(code, c) for c in frame.columns if c.startswith(f"{code}__") and not c.endswith(DK_SUFFIX)]
+        elif qtype in SCORED_TYPES and code in frame.columns:
+            out.append((code, code))
+    return out
+
+
+def add_dont_know_flags(frame: pd.DataFrame, columns: Sequence[str],
+                        cells: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """``frame`` with ``<column>__dk`` (bool) for each of ``columns``: True where that response
+    answered don't-know (``cells``: (response id, column)); the answer columns are untouched."""
+    if not len(columns):
+        return frame
+    ids = frame["response_id"].astype(str).to_numpy() if "response_id" in frame.columns else np.array([])
+    by_column: dict[str, set[str]] = {}
+    for rid, column in cells:
+        by_column.setdefault(column, set()).add(rid)
+    flags = {f"{c}{DK_SUFFIX}": (np.isin(ids, list(by_column[c])) if c in by_column
+                                 else np.zeros(len(frame), dtype=bool)) for c in columns}
+    out = pd.concat([frame, pd.DataFrame(flags, index=frame.index)], axis=1)
+    out.attrs.update(frame.attrs)
+    return out

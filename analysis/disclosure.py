@@ -50,7 +50,7 @@ __all__ = ["MEASURES", "suppress", "suppress_many", "cell_mask", "secondary_mask
 
 #: columns replaced by NaN/<NA> in a suppressed row (plus any passed as ``measures``)
 MEASURES = ("n", "n_eff", "value", "ci_low", "ci_high", "se", "p_promoters", "p_detractors",
-            "share", "n_cell", "var")
+            "share", "n_cell", "var", "n_dont_know", "dont_know_share")
 
 
 def secondary_mask(

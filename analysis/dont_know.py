@@ -1,7 +1,9 @@
 """Don't-know as data in every export: one reserved code per variable, documented in the codebook.
 
 The analysis frame holds a don't-know as missing (indicators exclude it from their denominators,
-methodology.md). Exports write it instead as the variable's reserved code:
+methodology.md; the dashboards' frame adds ``<column>__dk`` flags so that each indicator shows its
+don't-know count and share beside it, :mod:`analysis.dashboard_frame`). Exports write it instead as
+the variable's reserved code:
 
 - scores (satisfaction 1–5, scale and NPS 0–10) and matrix items: ``99``;
 - single-choice questions: the choice code ``nsp`` in CSV, XLSX and Parquet, and ``99`` once

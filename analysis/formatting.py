@@ -14,7 +14,7 @@ import pandas as pd
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-__all__ = ["SECRET", "caution", "ci_text", "fmt_n", "fmt_p", "fmt_value", "is_french", "is_missing",
+__all__ = ["SECRET", "caution", "ci_text", "dont_know_text", "fmt_n", "fmt_p", "fmt_value", "is_french", "is_missing",
            "label_of", "number_format", "percent", "signed"]
 
 
@@ -102,3 +102,12 @@ def number_format(x: float, decimal_pos: int) -> str:
 def percent(share: float, decimals: int = 1) -> str:
     """A share (0–1) as a percentage number, without the sign."""
     return number_format(100 * share, decimal_pos=decimals)
+
+
+def dont_know_text(n, share) -> str:
+    """A cell's don't-know figures as "n (x %)" ("" when missing: a hidden cell shows none)."""
+    if is_missing(n):
+        return ""
+    if is_missing(share):
+        return fmt_n(n)
+    return f"{fmt_n(n)} ({percent(float(share))}\u00a0%)"

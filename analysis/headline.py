@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from surveys.models import Response, ResponseStatus
 
 from . import charts, charts_questions, waves as wave_tests
+from .formatting import dont_know_text
 from .table_rows import kind_rows
 from .views.common import Block, finish
 
@@ -80,6 +81,7 @@ def _indicator(d, f, weight):
                                         "nps": _("NPS")}[kind],
                 "secret": bool(rec.get("suppressed", False)), "value": charts.fmt_value(rec.get("value"), unit),
                 "ci": charts.ci_text(rec.get("ci_low"), rec.get("ci_high"), unit), "n": charts.fmt_n(rec.get("n")),
+                "dont_know": dont_know_text(rec.get("n_dont_know"), rec.get("dont_know_share")),
                 "change": "", "change_ci": "", "significant": None}
         old = kind_rows(before, kind) if before is not None else None
         if old is not None and len(old) == 1:

@@ -4,6 +4,11 @@ Pure numpy/pandas, no Django import. :func:`channel_table` gives, for each chann
 questions tied to it by category; :func:`by_contact_channel` the overall satisfaction and NPS by
 the response's own contact channel. Both return one long frame (one row per cell × question ×
 indicator) suppressed with one mask per cell (:mod:`analysis.disclosure`).
+
+Don't-know (the frame's ``<code>__dk`` flags, :data:`analysis.cells.DK_SUFFIX`): each row also
+carries ``n_dont_know`` and ``dont_know_share`` = n_dont_know / (n + n_dont_know) for its cell,
+unweighted like ``n`` whatever the weighting; they never enter a denominator (methodology.md)
+and are blanked with the cell's other figures when it is suppressed.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from . import disclosure
-from .cells import Cells, Groups, answered_cells, group_codes, numeric_column, table_layout, \
-    weight_column
+from .cells import Cells, Groups, answered_cells, dont_know_column, group_codes, numeric_column, \
+    table_layout, weight_column
 from .means import mean_figures
 from .net_promoter import nps_figures
 from .shares import satisfied_figures
@@ -26,7 +31,7 @@ __all__ = ["KINDS", "kind_figures", "channel_table", "by_contact_channel"]
 KINDS = ("mean", "satisfied", "nps")
 
 _TABLE_COLUMNS = ["question", "kind", "n", "n_eff", "value", "ci_low", "ci_high", "se",
-                  "p_promoters", "p_detractors", "low_precision"]
+                  "p_promoters", "p_detractors", "low_precision", "n_dont_know", "dont_know_share"]
 
 
 def _default_kinds(question: dict) -> list[str]:
@@ -70,7 +75,7 @@ def _stacked_columns(parts: list[tuple[str, str, dict]], G: int) -> dict[str, np
             chunks = [part[2][col] for part in parts]
         else:
             chunks = [part[2].get(col, np.full(G, np.nan)) for part in parts]
-        dtype = {"n": np.int64, "low_precision": bool}.get(col, np.float64)
+        dtype = {"n": np.int64, "n_dont_know": np.int64, "low_precision": bool}.get(col, np.float64)
         columns[col] = (np.concatenate(chunks).astype(dtype, copy=False) if chunks
                         else np.zeros(0, dtype=dtype))
     return columns
@@ -114,7 +119,8 @@ def channel_table(
     columns of ``df`` (default: category; add e.g. "wave" in front to get one table per wave).
 
     Returns a long frame: by…, question, kind, n, n_eff, value, ci_low, ci_high, se,
-    p_promoters, p_detractors, low_precision, suppressed, suppression_reason (``channel``,
+    p_promoters, p_detractors, low_precision, n_dont_know, dont_know_share, suppressed,
+    suppression_reason (``channel``,
     ``question`` and ``kind`` are Categorical, in the order of ``questions``). Confidentiality
     is applied to the channel × category grid (both margins exist on the dashboard): primary per
     indicator (n < ``min_cell``) and secondary, with one mask for all indicators of a cell.
@@ -128,7 +134,7 @@ def channel_table(
     w_all = weight_column(df, weight)
     parts, channels = [], []
     for q in questions:
-        cells = answered_cells(numeric_column(df, q["code"]), w_all, groups)
+        cells = answered_cells(numeric_column(df, q["code"]), w_all, groups, dont_know_column(df, q["code"]))
         for kind in _default_kinds(q):
             parts.append((q["code"], kind, kind_figures(kind, cells, q)))
             channels.append(q["channel"])
@@ -156,11 +162,11 @@ def by_contact_channel(
     by = list(by)
     groups = group_codes(df, by, dropna=dropna)
     w_all = weight_column(df, weight)
-    sat = answered_cells(numeric_column(df, sat_col), w_all, groups)
+    sat = answered_cells(numeric_column(df, sat_col), w_all, groups, dont_know_column(df, sat_col))
     parts = [(sat_col, "mean", mean_figures(sat, (1, 5))),
              (sat_col, "satisfied", satisfied_figures(sat, threshold))]
     if nps_col is not None:
-        nps_cells = answered_cells(numeric_column(df, nps_col), w_all, groups)
+        nps_cells = answered_cells(numeric_column(df, nps_col), w_all, groups, dont_know_column(df, nps_col))
         parts.append((nps_col, "nps", nps_figures(nps_cells)))
     out = _long_table(groups, parts)
     return disclosure.suppress(out, min_cell=min_cell, **table_layout(by))

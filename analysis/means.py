@@ -18,7 +18,8 @@ __all__ = ["mean_figures", "mean_score", "index_0_100"]
 
 
 def mean_figures(cells: Cells, scale: tuple[float, float]) -> dict[str, np.ndarray]:
-    """n, n_eff, value, ci_low, ci_high, se, low_precision of the mean, one value per cell."""
+    """n, n_eff, value, ci_low, ci_high, se, low_precision of the mean, one value per cell, and the
+    cell's don't-know count and share (unweighted, like n; never in the denominators)."""
     n, W, n_eff = cells.sizes()
     with np.errstate(invalid="ignore", divide="ignore"):
         ybar = cells.wsum(cells.y) / W
@@ -41,6 +42,7 @@ def mean_figures(cells: Cells, scale: tuple[float, float]) -> dict[str, np.ndarr
         "ci_high": ybar + half,
         "se": se,
         "low_precision": low_precision(n, half * points),
+        **cells.dont_know_figures(),
     }
 
 
@@ -57,7 +59,8 @@ def mean_score(
 
     v = n/(n−1) · Σ w²(y − ȳ)² / W² (= s²/n unweighted); CI = ȳ ± t(0.975, n−1)·√v.
     n = 0: value NaN; n = 1: value defined, CI and se NaN.
-    Columns: by…, n, n_eff, value, ci_low, ci_high, se, low_precision.
+    Columns: by…, n, n_eff, value, ci_low, ci_high, se, low_precision, n_dont_know,
+    dont_know_share (unweighted, outside every denominator: :meth:`Cells.dont_know_figures`).
     ``scale`` (min, max of the answer scale) only serves the low-precision rule.
     """
     cells, groups = prepare(df, score, by, weight, dropna)

@@ -36,7 +36,8 @@ def _adjusted_wald(p_p: np.ndarray, p_d: np.ndarray, m: np.ndarray) -> tuple[np.
 
 
 def nps_figures(cells: Cells) -> dict[str, np.ndarray]:
-    """n, n_eff, value, ci_low, ci_high, se, p_promoters, p_detractors, low_precision per cell."""
+    """n, n_eff, value, ci_low, ci_high, se, p_promoters, p_detractors, low_precision per cell, and
+    the cell's don't-know count and share (unweighted, like n; never in p_P, p_D or m)."""
     if cells.y.size and ((cells.y < 0) | (cells.y > 10)).any():
         raise ValueError("NPS answers must lie on the 0-10 scale")
     n, W, n_eff = cells.sizes()
@@ -59,6 +60,7 @@ def nps_figures(cells: Cells) -> dict[str, np.ndarray]:
         "p_promoters": p_p,
         "p_detractors": p_d,
         "low_precision": low_precision(n, (high - low) / 2.0),
+        **cells.dont_know_figures(),
     }
 
 
@@ -73,7 +75,8 @@ def nps(
     """Net Promoter Score 100·(p_P − p_D), adjusted-Wald CI (m = n_eff) clipped to ±100.
 
     Columns: by…, n, n_eff, value, ci_low, ci_high, se (plain Wald, used by wave tests),
-    p_promoters, p_detractors (0–1), low_precision. Answers outside 0–10 raise ValueError.
+    p_promoters, p_detractors (0–1), low_precision, n_dont_know, dont_know_share (unweighted,
+    outside every denominator). Answers outside 0–10 raise ValueError.
     """
     cells, groups = prepare(df, score, by, weight, dropna)
     return cells_frame(groups, nps_figures(cells))

@@ -88,7 +88,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["Dashboard", "dashboard_for", "bump_survey", "TableSpec", "SPECS", "QuestionInfo",
            "GRID_LAYOUT", "CHANNEL_LAYOUT", "CATEGORY_LAYOUT"]
 
-CACHE_PREFIX = "ecoute:analysis:1"
+CACHE_PREFIX = "ecoute:analysis:2"  # 2: tables carry n_dont_know, dont_know_share (issue 14)
 TABLE_TIMEOUT = 7 * 24 * 3600
 #: how long the data versions are trusted without re-reading them: every writer of responses changes
 #: the data-version token on commit; this bounds only writes that skip it (raw SQL, say)
@@ -282,7 +282,8 @@ class Dashboard(SurveyReference):
                 sub = frame[frame["wave"].isin(list(waves))].reset_index(drop=True)
                 self._frames[waves] = (held, sub)
                 return sub
-        frame = load_frame([w for w in self.waves if w.code in waves], questions=wanted)
+        frame = load_frame([w for w in self.waves if w.code in waves], questions=wanted,
+                           dont_know={q.code: q.type for q in self.questions})
         self._frames[waves] = (wanted, frame)
         return frame
 

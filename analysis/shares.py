@@ -19,7 +19,8 @@ __all__ = ["satisfied_figures", "pct_satisfied", "distribution"]
 
 
 def satisfied_figures(cells: Cells, threshold: float) -> dict[str, np.ndarray]:
-    """n, n_eff, value, ci_low, ci_high, se, low_precision of % satisfied, one value per cell."""
+    """n, n_eff, value, ci_low, ci_high, se, low_precision of % satisfied, one value per cell, and
+    the cell's don't-know count and share (unweighted, like n; never in W or n_eff)."""
     n, W, n_eff = cells.sizes()
     hit = (cells.y >= threshold).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -34,6 +35,7 @@ def satisfied_figures(cells: Cells, threshold: float) -> dict[str, np.ndarray]:
         "ci_high": 100.0 * high,
         "se": 100.0 * se,
         "low_precision": low_precision(n, 100.0 * (high - low) / 2.0),
+        **cells.dont_know_figures(),
     }
 
 
@@ -48,7 +50,8 @@ def pct_satisfied(
 ) -> pd.DataFrame:
     """% satisfied (top-2-box: answer ≥ ``threshold``), 0–100, Wilson interval on n_eff.
 
-    Columns: by…, n, n_eff, value, ci_low, ci_high, se (Wald, for wave tests), low_precision.
+    Columns: by…, n, n_eff, value, ci_low, ci_high, se (Wald, for wave tests), low_precision,
+    n_dont_know, dont_know_share (unweighted, outside every denominator).
     """
     cells, groups = prepare(df, score, by, weight, dropna)
     return cells_frame(groups, satisfied_figures(cells, threshold))
@@ -76,7 +79,9 @@ def distribution(
 
     Columns: by…, code, share (0–1; each cell's shares sum to 1), n (answers with that code),
     n_cell (answers in the cell — the count to check for confidentiality:
-    ``disclosure.suppress(table, n_col="n_cell", ...)``). Every cell lists every code (observed
+    ``disclosure.suppress(table, n_col="n_cell", ...)``), n_dont_know and dont_know_share =
+    n_dont_know / (n_cell + n_dont_know) (unweighted counts, like n_cell; the shares above
+    exclude don't-know). Every cell lists every code (observed
     ones, or ``codes``), zeros included, so bars line up. Answers not in ``codes`` are ignored.
     """
     cells, groups = prepare(df, score, by, weight, dropna)
@@ -101,4 +106,9 @@ def distribution(
     out["share"] = share
     out["n"] = counts
     out["n_cell"] = np.repeat(n_cell, K)
+    total = n_cell + cells.dk  # don't-know: beside the distribution, never in its shares
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dk_share = np.where(total > 0, cells.dk / np.where(total > 0, total, 1), np.nan)
+    out["n_dont_know"] = np.repeat(cells.dk, K)
+    out["dont_know_share"] = np.repeat(dk_share, K)
     return out

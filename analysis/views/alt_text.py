@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from ..formatting import SECRET, caution, ci_text, fmt_n, fmt_value, label_of
+from ..formatting import SECRET, caution, ci_text, dont_know_text, fmt_n, fmt_value, label_of
 from ..table_rows import ALL, n_hidden
 
 __all__ = ["ALL", "alt_rows", "present", "hidden_note", "codes"]
@@ -14,18 +14,20 @@ __all__ = ["ALL", "alt_rows", "present", "hidden_note", "codes"]
 
 def alt_rows(table: pd.DataFrame, dims: list[tuple[str, tuple[str, dict]]],
              kind: str) -> tuple[list[str], list[list[str]]]:
-    """Text alternative of an indicator table: one line per cell ("secret" where suppressed)."""
+    """Text alternative of an indicator table: one line per cell ("secret" where suppressed), the
+    cell's don't-know count and share beside its n (blank when the cell is hidden)."""
     headers = [title for _col, (title, _labels) in dims] + [
-        _("Valeur"), _("IC à 95 %"), _("n"), _("Remarque")]
+        _("Valeur"), _("IC à 95 %"), _("n"), _("Ne sait pas"), _("Remarque")]
     rows = []
     for rec in table.to_dict("records"):
         line = [label_of(labels, rec[col]) for col, (_title, labels) in dims]
         if bool(rec.get("suppressed", False)):
             from ..charts_questions import secret_note  # issue 22: primary or protecting another cell
-            line += [SECRET(), "", "", secret_note(rec)]
+            line += [SECRET(), "", "", "", secret_note(rec)]
         else:
             line += [fmt_value(rec.get("value"), kind), ci_text(rec.get("ci_low"), rec.get("ci_high"), kind),
-                     fmt_n(rec.get("n")), caution(rec.get("low_precision", False))]
+                     fmt_n(rec.get("n")), dont_know_text(rec.get("n_dont_know"), rec.get("dont_know_share")),
+                     caution(rec.get("low_precision", False))]
         rows.append(line)
     return headers, rows
 

@@ -11,7 +11,7 @@ from surveys.models import QuestionType
 
 from .. import charts
 from ..filters import Filters
-from ..formatting import SECRET, fmt_n, fmt_value, is_missing
+from ..formatting import SECRET, dont_know_text, fmt_n, fmt_value, is_missing
 from ..question_info import QuestionInfo
 from ..selectors import Dashboard
 from ..table_rows import ALL, select_rows
@@ -47,7 +47,7 @@ def question_blocks(d: Dashboard, f: Filters, code: str) -> list[Block]:
     cat_labels = present(d.category_labels(f.categories), dist, "category")
     table = pd.concat([total.assign(category=ALL), dist], ignore_index=True) if len(total) else dist
     title = _("Répartition des réponses par catégorie") + f" — {q.code}"
-    headers = [_("Catégorie")] + [str(v) for v in code_labels.values()] + [_("n")]
+    headers = [_("Catégorie")] + [str(v) for v in code_labels.values()] + [_("n"), _("Ne sait pas")]
     labels = {ALL: _("Ensemble des répondants"), **cat_labels}
     rows = [row for cat, label in labels.items() if (row := _share_row(table, cat, label, code_labels))]
     return [Block("distribution", title, table, lambda: charts.stacked_distribution(
@@ -56,12 +56,21 @@ def question_blocks(d: Dashboard, f: Filters, code: str) -> list[Block]:
 
 
 def _share_row(table: pd.DataFrame, cat, label: str, code_labels: dict) -> list[str] | None:
-    """One category's shares per answer code (secret when any is hidden; None when absent)."""
+    """One category's shares per answer code and its don't-know figures (secret when any is hidden;
+    None when absent)."""
     part = table[table["category"].astype(object) == cat] if len(table) else table
     if not len(part):
         return None
     if bool(part["suppressed"].fillna(True).any()):
-        return [label] + [SECRET()] * len(code_labels) + [""]
+        return [label] + [SECRET()] * len(code_labels) + ["", ""]
     shares = {int(r["code"]): r["share"] for r in part.to_dict("records")}
     return ([label] + [fmt_value(100 * shares[v], "share") if v in shares and not is_missing(shares[v]) else "–"
-                       for v in code_labels] + [fmt_n(part["n_cell"].iloc[0])])
+                       for v in code_labels] + [fmt_n(part["n_cell"].iloc[0]), _dont_know(part)])
+
+
+def _dont_know(part: pd.DataFrame) -> str:
+    """The category's don't-know count and share (outside the shares), "" when not computed."""
+    if "n_dont_know" not in part.columns:
+        return ""
+    first = part.iloc[0]
+    return dont_know_text(first["n_dont_know"], first["dont_know_share"])

@@ -9,18 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import Q
+
 from ..answers import DONT_KNOW
 from ..models import Answer, QuestionType, ResponseStatus
 
 
-def dont_know_cells(wave_ids: Iterable[int], *, include_partial: bool = False) -> list[tuple[str, str]]:
-    """(response id, column) of every don't-know answer of these waves' complete (or all) responses."""
+def dont_know_cells(wave_ids: Iterable[int], *, include_partial: bool = False,
+                    codes: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """(response id, column) of every don't-know answer of these waves' complete (or all) responses.
+
+    One query (don't-know answers, and matrix answers whose items may hold one); ``codes``
+    restricts it to these question codes (the dashboards read only their page's questions).
+    """
     statuses = [ResponseStatus.COMPLETE] + ([ResponseStatus.PARTIAL] if include_partial else [])
     base = Answer.objects.filter(response__wave_id__in=list(wave_ids), response__status__in=statuses)
-    cells = [(str(rid), code) for rid, code in base.filter(dont_know=True).exclude(
-        question__type=QuestionType.MATRIX).values_list("response_id", "question__code")]
-    for rid, code, items in base.filter(question__type=QuestionType.MATRIX).values_list(
-            "response_id", "question__code", "codes"):
-        if isinstance(items, dict):
+    if codes is not None:
+        base = base.filter(question__code__in=list(codes))
+    matrix = Q(question__type=QuestionType.MATRIX)
+    cells: list[tuple[str, str]] = []
+    for rid, code, qtype, items in base.filter((Q(dont_know=True) & ~matrix) | matrix).values_list(
+            "response_id", "question__code", "question__type", "codes"):
+        if qtype != QuestionType.MATRIX:
+            cells.append((str(rid), code))
+        elif isinstance(items, dict):
             cells += [(str(rid), f"{code}__{item}") for item, score in items.items() if score == DONT_KNOW]
     return cells
