@@ -7,7 +7,7 @@
    ≤ 1 s), bounded calibration — logit [0.3, 3] and truncated linear [0.3, 3] — on the same
    (target ≤ 2 s), post-stratification and trimming for information; best of ``--repeat``;
 2. storing: on PostgreSQL (``BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432``), in
-   a dedicated database ``ecoute_bench_weighting`` created and dropped here, ``n`` complete
+   a dedicated database ``ecoute_bench_weighting_<checkout>`` created and dropped here, ``n`` complete
    responses of one wave (written by COPY), then the store step of a weighting run timed on its
    own: the run's row, its ``n`` weights by ``COPY`` and ``Response.weight`` by one
    ``UPDATE … FROM``, in one transaction (target ≤ 10 s). A whole ``weighting_run`` (loading the
@@ -39,7 +39,9 @@ if __package__ in (None, ""):
 from bench import bench_load  # noqa: E402
 from bench.bench_indicators_core import CATEGORIES, CHANNELS  # noqa: E402
 
-PG_DB = "ecoute_bench_weighting"
+# one database per checkout (helpers bench side by side), or ``BENCH_PG_DB_WEIGHTING``
+PG_DB = os.environ.get("BENCH_PG_DB_WEIGHTING") or "ecoute_bench_weighting_" + "".join(
+    c if c.isalnum() else "_" for c in ROOT.name.lower())[:30]
 REGIONS = ["idf", "north", "east", "west", "south", "overseas"]
 REGION_P = np.array([0.3, 0.15, 0.15, 0.15, 0.2, 0.05])
 TARGETS_S = {"raking (IPF), 3 variables": 1.0, "calibration logit [0.3, 3]": 2.0,
