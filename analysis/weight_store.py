@@ -1,7 +1,7 @@
 """Bulk writes of weights: a run's weights into ``RunWeight``, the active run's into ``Response``.
 
 A million weights is a million rows: never one statement per row. On PostgreSQL the run's
-weights go in by one ``COPY`` and reach ``Response.weight`` by one ``UPDATE … FROM`` the run's
+weights go in by one ``COPY`` (in key order) and reach ``Response.weight`` by one ``UPDATE … FROM`` the run's
 rows (only the rows whose weight changes are rewritten); on SQLite by ``executemany`` and the
 same ``UPDATE … FROM`` (SQLite ≥ 3.33). Responses of the wave that the run does not cover (partial
 ones, or submitted after the run) are set back to 1.
@@ -30,6 +30,18 @@ def _tables(connection) -> tuple[str, str]:
     return q(RunWeight._meta.db_table), q(Response._meta.db_table)
 
 
+def _key_order(response_ids: Sequence[str]) -> list[int]:
+    """Positions of ``response_ids`` in key order (lower-case UUID text sorts as the UUIDs do).
+
+    Why: rows COPYed in the order of the ``(run_id, response_id)`` key and of the
+    ``response_id`` index fill both b-trees leaf after leaf instead of one random leaf per row
+    (fewer pages dirtied, less WAL: the COPY of 1 M rows 7.0–9.1 s instead of 10.0–11.0 s, measured
+    under load).
+    """
+    keys = np.asarray([str(r).lower() for r in response_ids])
+    return np.argsort(keys, kind="stable").tolist()
+
+
 def run_weights_store(run_id: int, response_ids: Sequence[str], weights: np.ndarray, *,
                       using: str = "default") -> None:
     """Insert one ``RunWeight`` row per response (``response_ids`` as UUID text)."""
@@ -41,7 +53,9 @@ def run_weights_store(run_id: int, response_ids: Sequence[str], weights: np.ndar
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             run = str(int(run_id))
-            data = "".join([f"{run}\t{rid}\t{w!r}\n" for rid, w in zip(response_ids, values)])
+            order = _key_order(response_ids)
+            ids = [response_ids[i] for i in order]
+            data = "".join([f"{run}\t{rid}\t{values[i]!r}\n" for rid, i in zip(ids, order)])
             copy_sql, analyze_sql = f"COPY {table} (run_id, response_id, weight) FROM STDIN", f"ANALYZE {table}"
             with cur.copy(copy_sql) as copy:
                 copy.write(data)
