@@ -23,6 +23,13 @@ from surveys.models import Response
 from .models import RunWeight
 
 _SQLITE_CHUNK = 50_000
+# Why: with the default 4 MB the hash joins of a million rows spill into 16 batches, whose output
+# comes back in hash order, so the UPDATE visits the heap at random: at 1 M rows each page was
+# read and dirtied ~13 times (0.5 M reads, 0.5 M writes of 8 kB past a 128 MB cache). In one
+# batch the rows come out in the table's physical order and each page is rewritten once. Set for
+# that one statement only (``SET LOCAL``, then back to the session's value); ~80 MB per hash at
+# 1 M responses.
+_PG_WORK_MEM = "256MB"
 
 
 def _tables(connection) -> tuple[str, str]:
@@ -83,8 +90,13 @@ def wave_weights_apply(run_id: int, wave_id: int, *, using: str = "default") -> 
            f"LEFT JOIN {weights} AS t ON t.run_id = %s AND t.response_id = r.id WHERE r.wave_id = %s"
            f") AS s WHERE {responses}.id = s.id AND {responses}.weight {distinct} s.weight")
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"SET LOCAL work_mem = '{_PG_WORK_MEM}'")
         cur.execute(sql, [run_id, wave_id])
-        return cur.rowcount
+        changed = cur.rowcount
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL work_mem = DEFAULT")
+        return changed
 
 
 def wave_weights_reset(wave_id: int, *, using: str = "default") -> int:
