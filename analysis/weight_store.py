@@ -1,10 +1,11 @@
 """Bulk writes of weights: a run's weights into ``RunWeight``, the active run's into ``Response``.
 
 A million weights is a million rows: never one statement per row. On PostgreSQL the run's
-weights go in by one ``COPY`` (in key order) and reach ``Response.weight`` by one ``UPDATE … FROM`` the run's
-rows (only the rows whose weight changes are rewritten); on SQLite by ``executemany`` and the
-same ``UPDATE … FROM`` (SQLite ≥ 3.33). Responses of the wave that the run does not cover (partial
-ones, or submitted after the run) are set back to 1.
+weights go in by one ``COPY`` (in key order) and reach ``Response.weight`` by one
+``UPDATE … FROM`` the run's rows (only the rows whose weight changes are rewritten; the table
+keeps half of each page free, ``surveys`` migration 0010, so the rewrite is HOT: no index entry);
+on SQLite by ``executemany`` and the same ``UPDATE … FROM`` (SQLite ≥ 3.33). Responses of the wave
+that the run does not cover (partial ones, or submitted after the run) are set back to 1.
 
 The writes bypass the ORM's signals, so the caller bumps the dashboards' cache
 (:func:`analysis.selectors.bump_survey`).
