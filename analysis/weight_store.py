@@ -92,7 +92,7 @@ def wave_weights_apply(run_id: int, wave_id: int, *, using: str = "default") -> 
            f") AS s WHERE {responses}.id = s.id AND {responses}.weight {distinct} s.weight")
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(f"SET LOCAL work_mem = '{_PG_WORK_MEM}'")
+            cur.execute("SELECT set_config('work_mem', %s, true)", [_PG_WORK_MEM])  # SET LOCAL
         cur.execute(sql, [run_id, wave_id])
         changed = cur.rowcount
         if connection.vendor == "postgresql":

@@ -22,10 +22,10 @@ def _set(fillfactor: int | None):
         if schema_editor.connection.vendor != "postgresql":
             return
         table = schema_editor.quote_name(apps.get_model("surveys", "Response")._meta.db_table)
-        if fillfactor is None:
-            schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
-        else:
-            schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(fillfactor)})")
+        # DDL from the model's table name and an integer constant only
+        option = "RESET (fillfactor)" if fillfactor is None else f"SET (fillfactor = {int(fillfactor)})"
+        ddl = f"ALTER TABLE {table} {option}"
+        schema_editor.execute(ddl)
     return run
 
 
