@@ -7,7 +7,7 @@
    ≤ 1 s), bounded calibration — logit [0.3, 3] and truncated linear [0.3, 3] — on the same
    (target ≤ 2 s), post-stratification and trimming for information; best of ``--repeat``;
 2. storing: on PostgreSQL (``BENCH_PG_URL``, default ``postgres://postgres@127.0.0.1:5432``), in
-   a dedicated database ``ecoute_bench_weighting`` created and dropped here, ``n`` complete
+   a dedicated database ``ecoute_bench_weighting_<checkout>`` created and dropped here, ``n`` complete
    responses of one wave (written by COPY), then the store step of a weighting run timed on its
    own: the run's row, its ``n`` weights by ``COPY`` and ``Response.weight`` by one
    ``UPDATE … FROM``, in one transaction (target ≤ 10 s). A whole ``weighting_run`` (loading the
@@ -39,7 +39,9 @@ if __package__ in (None, ""):
 from bench import bench_load  # noqa: E402
 from bench.bench_indicators_core import CATEGORIES, CHANNELS  # noqa: E402
 
-PG_DB = "ecoute_bench_weighting"
+# one database per checkout (helpers bench side by side), or ``BENCH_PG_DB_WEIGHTING``
+PG_DB = os.environ.get("BENCH_PG_DB_WEIGHTING") or "ecoute_bench_weighting_" + "".join(
+    c if c.isalnum() else "_" for c in ROOT.name.lower())[:30]
 REGIONS = ["idf", "north", "east", "west", "south", "overseas"]
 REGION_P = np.array([0.3, 0.15, 0.15, 0.15, 0.2, 0.05])
 TARGETS_S = {"raking (IPF), 3 variables": 1.0, "calibration logit [0.3, 3]": 2.0,
@@ -144,6 +146,7 @@ def child_store(n: int) -> dict:
 
     w = weighting.rake(frame_of(rid, cat, chan), m).weights.to_numpy()
     ids_text = [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in rid.tolist()]
+    lsn0 = _wal_lsn()
     t0 = time.perf_counter()
     with transaction.atomic():
         run = WeightingRun.objects.create(wave=wave, method="raking", margins=[], n=n)
@@ -151,7 +154,9 @@ def child_store(n: int) -> dict:
         t_copy = time.perf_counter()
         WeightingRun.objects.filter(pk=run.pk).update(is_active=True)
         changed = weight_store.wave_weights_apply(run.pk, wave_id)
+        hot = _hot_updates(Response._meta.db_table)
     store_s = time.perf_counter() - t0
+    wal_mb = _wal_mb_since(lsn0)
     # Steady state: after a vacuum the pages have room, so a second run's rewrite is HOT (no
     # index entries), as on a live table whose rows were written step by step.
     with connection.cursor() as cur:
@@ -169,7 +174,33 @@ def child_store(n: int) -> dict:
     full = weighting_runs.weighting_run(wave, Margins(m, {}, {}), method="raking")
     full_s = time.perf_counter() - t1
     return {"store_s": store_s, "copy_s": t_copy - t0, "update_s": store_s - (t_copy - t0), "changed": changed,
-            "again_s": again_s, "full_run_s": full_s, "full_n": full.n}
+            "hot": hot, "wal_mb": wal_mb, "again_s": again_s, "full_run_s": full_s, "full_n": full.n}
+
+
+def _wal_lsn() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_current_wal_lsn()::text")
+        return cur.fetchone()[0]
+
+
+def _wal_mb_since(lsn: str) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [lsn])
+        return float(cur.fetchone()[0]) / 2**20
+
+
+def _hot_updates(table: str) -> int:
+    """Rows of ``table`` updated in place (HOT, no index entry) by the current transaction."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = %s", [table])
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
 
 
 def frame_of(rid, cat, chan) -> pd.DataFrame:
@@ -193,7 +224,8 @@ def store(n: int) -> list[dict]:
     finally:
         bench_load._pg_admin("drop", PG_DB)
     print(f"store {n:,} weights on PostgreSQL: {r['store_s']:.2f} s (COPY into RunWeight {r['copy_s']:.2f} s, "
-          f"UPDATE … FROM {r['update_s']:.2f} s, {r['changed']:,} responses changed); a second run after a "
+          f"UPDATE … FROM {r['update_s']:.2f} s, {r['changed']:,} responses changed, {r['hot']:,} of them HOT; "
+          f"{r['wal_mb']:.0f} MB of WAL); a second run after a "
           f"vacuum {r['again_s']:.2f} s; a whole weighting_run (load, rake, diagnostics, store) "
           f"{r['full_run_s']:.2f} s")
     return [_record("store 1 M weights (PostgreSQL)", r["store_s"], n),
