@@ -28,6 +28,7 @@ from ..services.import_export import SurveyImportError
 from ..services.outline import DOWN, UP, OutlineRefused, move_question, move_section, survey_outline
 from ..services.publishing import survey_publish_problems
 from ..services.responses import survey_structure
+from ..services.versions import open_waves
 from ..staff_views import _forbidden, designer_page
 from .errors import problems
 from .forms import SlugForm, SurveyCreateForm, SurveySettingsForm, WaveForm
@@ -98,11 +99,13 @@ def survey_settings(request: HttpRequest, survey: Survey) -> HttpResponse:
     """Titles, texts, categories offered and the information notice."""
     form = SurveySettingsForm(request.POST or None, instance=survey)
     if request.method == "POST" and form.is_valid():
+        form.instance._version_actor = request.user  # who made a minor correction (issue 18)
         form.save()
         messages.success(request, _("Réglages enregistrés."))
         return redirect("workbench:outline", slug=survey.slug)
     return render(request, "workbench/settings.html", {
         "survey": survey, "section": "workbench", "form": form, "problems": problems((form, "id_title_fr")),
+        "wave_open": bool(open_waves(survey)),
     }, status=400 if form.errors else 200)
 
 
