@@ -3,7 +3,8 @@
 Rows are those of the exports page (``analysis.microdata.microdata_for``: the same allow-listed
 columns, codes and names, don't-know codes and ``questionnaire_version``), so the API gives nothing
 the page would not, and nothing less. Pages follow the submission order (``submitted_at``, then
-id); the next page's opaque cursor is in the ``X-Next-Cursor`` header and a ``Link: rel="next"`` (absent on the last page).
+id); the next page's opaque cursor is in the ``X-Next-Cursor`` header and a ``Link: rel="next"``
+(absent on the last page).
 ``since=`` (ISO 8601) keeps responses submitted at or after that instant: an increment.
 Each page is audited like a microdata export of the page.
 """

@@ -126,7 +126,8 @@ def wording_changes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
                      for lang in ("fr", "en")}
             words = {lang: w for lang, w in words.items() if any(op != "same" for op, _t in w)}
             if words:
-                out.append(f"{name}: {key} reworded" + "".join(f" [{lang}] {words_text(w)}" for lang, w in words.items()))
+                out.append(f"{name}: {key} reworded"
+                           + "".join(f" [{lang}] {words_text(w)}" for lang, w in words.items()))
     return out
 
 

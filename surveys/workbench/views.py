@@ -26,7 +26,7 @@ from ..services.duplicate import survey_duplicate
 from ..services.import_export import SurveyImportError
 from ..services.outline import DOWN, UP, OutlineRefused, move_question, move_section, survey_outline
 from ..services.publishing import survey_publish_problems
-from ..preview import preview_steps  # noqa: F401 - the editors import it from here
+from ..preview import preview_steps
 from ..services.versions import open_waves
 from ..staff_views import _forbidden, designer_page
 from .errors import problems

@@ -206,5 +206,6 @@ def test_the_admin_survey_form_refuses_a_new_title_but_takes_a_logged_minor_corr
     version = _version(answered)
     assert version.snapshot["survey"]["intro"]["fr"] == "Intro corrigée"
     assert [e["reason"] for e in version.corrections] == ["accent"]
-    form = SurveyAdminForm({**data, "intro_fr": "Intro corrigée", "min_cell": 7}, instance=Survey.objects.get(pk=answered.pk))
+    form = SurveyAdminForm({**data, "intro_fr": "Intro corrigée", "min_cell": 7},
+                           instance=Survey.objects.get(pk=answered.pk))
     assert form.is_valid(), form.errors  # a setting, not the questionnaire
