@@ -20,8 +20,12 @@ __all__ = ["INDICATOR_TABLES", "microdata_for", "indicator_tables"]
 INDICATOR_TABLES = ("contact_grid", "contact_channel", "contact_total", "question_grid", "question_channel")
 
 
-def microdata_for(d: Dashboard, waves: Sequence[str]) -> exports.Microdata:
-    """Complete responses of ``waves`` as allow-listed microdata with their codebook."""
+def microdata_for(d: Dashboard, waves: Sequence[str], frame: pd.DataFrame | None = None) -> exports.Microdata:
+    """Complete responses of ``waves`` as allow-listed microdata with their codebook.
+
+    ``frame``: those waves' analysis frame already loaded (and narrowed, e.g. one API page); the
+    API and the exports page then hand over the same columns (don't know, questionnaire version).
+    """
     from surveys.services.dont_know import dont_know_cells
 
     from .break_data import add_version_column
@@ -29,7 +33,8 @@ def microdata_for(d: Dashboard, waves: Sequence[str]) -> exports.Microdata:
     from .weighting_runs import weight_variable_label
 
     chosen = [w for w in d.waves if w.code in waves]
-    frame = apply_dont_know(load_frame(chosen), dont_know_cells([w.pk for w in chosen]))  # DK kept as data
+    frame = load_frame(chosen) if frame is None else frame
+    frame = apply_dont_know(frame, dont_know_cells([w.pk for w in chosen]))  # DK kept as data
     labels = {"wave": d.wave_labels(), "category": d.category_labels(),
               "channel": {c.code: c.label_fr for c in d.channels}}
     md = exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_forms import (
     LOCKED_MESSAGE, ChoiceFormSet, ChoiceInlineForm, ParticipantAdminForm, QuestionAdminForm, QuestionFormSet,
-    QuestionInlineForm, SectionAdminForm,
+    QuestionInlineForm, SectionAdminForm, SurveyAdminForm,
 )
 from .admin_scope import OwnedSurveyMixin, ScopedChoicesMixin
 from .models import (
@@ -102,6 +102,7 @@ class WaveInline(ScopedChoicesMixin, admin.TabularInline):
 
 @admin.register(Survey)
 class SurveyAdmin(VersionedAdminMixin, OwnedSurveyMixin, admin.ModelAdmin):
+    form = SurveyAdminForm  # issue 18: open-wave guard on its texts
     list_display = ["slug", "title_fr", "status", "min_cell", "notice_version", "preview_links"]
     list_filter = ["status"]
     search_fields = ["slug", "title_fr", "title_en"]
@@ -111,7 +112,7 @@ class SurveyAdmin(VersionedAdminMixin, OwnedSurveyMixin, admin.ModelAdmin):
     actions = ["publish", "close"]
     fieldsets = [
         (None, {"fields": ["status", "slug", "title_fr", "title_en", "intro_fr", "intro_en", "categories", "owners",
-                           "preview_links"]}),
+                           "preview_links", ("minor_correction", "correction_reason")]}),
         (_("Remerciements"), {"fields": ["review_page", "thanks_fr", "thanks_en"]}),
         (_("Confidentialité et conservation"), {"fields": [
             "min_cell", "retention_drafts_days", "retention_identities_days", "retention_responses_days",

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .logic import ConditionError, validate_condition
 from .version_guard import OpenWaveEditMixin
-from .models import Participant, Question, Section
+from .services.versions import SURVEY_FIELDS
+from .models import Participant, Question, Section, Survey
 from .services.validation import (
     choice_code_problems, choices_missing_message, needs_choices, question_problems, section_problems,
 )
@@ -145,6 +146,14 @@ class SectionAdminForm(OpenWaveEditMixin, forms.ModelForm):  # issue 18: open-wa
             order = cleaned.get("order", instance.order) or 0
             _add_problems(self, section_problems(survey, cleaned.get("code") or "", order, condition, instance.pk))
         return cleaned
+
+
+class SurveyAdminForm(OpenWaveEditMixin, forms.ModelForm):  # issue 18: the texts respondents read are guarded
+    guarded_fields = SURVEY_FIELDS
+
+    class Meta:
+        model = Survey
+        fields = "__all__"
 
 
 class ParticipantAdminForm(forms.ModelForm):

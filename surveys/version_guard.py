@@ -1,9 +1,11 @@
 """Editing the questionnaire while a wave is open (issue 18): the forms' check, the admin's actor,
 and the signals that freeze waves before an edit and log a minor correction after it.
 
-Any designer form (the admin's question, section and choice forms) mixes in `OpenWaveEditMixin`:
-it adds the « correction mineure » checkbox and its reason, and refuses other edits with the
-reason why (`services.versions.open_wave_refusal`).
+Any designer form (the admin's and the workbench's survey, section, question and choice forms)
+mixes in `OpenWaveEditMixin`: it adds the « correction mineure » checkbox and its reason, and
+refuses other edits with the reason why (`services.versions.open_wave_refusal`). A survey form
+guards only what the questionnaire snapshot holds (`SURVEY_FIELDS`: slug, texts respondents
+read, categories), not its notice or administrative settings.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 from .models import Choice, Question, Section, Survey
-from .services.versions import freeze_started_waves, open_wave_refusal, record_minor_correction
+from .services.versions import SURVEY_FIELDS, freeze_started_waves, open_wave_refusal, record_minor_correction
 
 GUARD_FIELDS = ("minor_correction", "correction_reason")
 
 
 def _survey_of(instance: object) -> Survey | None:
+    if isinstance(instance, Survey):
+        return instance if instance.pk else None
     if isinstance(instance, Choice):
         return instance.question.survey if instance.question_id else None
     if isinstance(instance, Question) and not instance.survey_id and instance.section_id:
@@ -33,6 +37,17 @@ class OpenWaveEditMixin(forms.Form):
         label=_("correction mineure"), required=False,
         help_text=_("Faute de frappe corrigée sans changer le sens, pendant une vague ouverte (consignée)."))
     correction_reason = forms.CharField(label=_("motif de la correction"), required=False, max_length=300)
+    #: the fields the rule covers (None: all the form's)
+    guarded_fields: frozenset[str] | None = None
+
+    def guarded_changes(self) -> set[str]:
+        """What this post changes in the questionnaire (a workbench form adds its built condition)."""
+        changed = set(self.changed_data) - set(GUARD_FIELDS)
+        return changed if self.guarded_fields is None else changed & self.guarded_fields
+
+    def correction(self, cleaned: dict) -> tuple[bool, str]:
+        """(minor correction?, reason): this form's own fields, unless a parent form decides."""
+        return bool(cleaned.get("minor_correction")), cleaned.get("correction_reason", "")
 
     def clean(self):
         cleaned = super().clean()
@@ -40,9 +55,9 @@ class OpenWaveEditMixin(forms.Form):
         if survey is None:
             section = cleaned.get("section") or (cleaned.get("question") and cleaned["question"].section)
             survey = cleaned.get("survey") or (section.survey if section else None)
-        changed = set(self.changed_data) - set(GUARD_FIELDS)
+        changed = self.guarded_changes()
         is_new = self.instance.pk is None and bool(changed)
-        minor, reason = bool(cleaned.get("minor_correction")), cleaned.get("correction_reason", "")
+        minor, reason = self.correction(cleaned)
         refusal = open_wave_refusal(survey, changed, is_new=is_new, minor=minor, reason=reason)
         if refusal is not None:
             self.add_error(refusal[0], refusal[1])
@@ -80,6 +95,6 @@ def _after_save(sender, instance, **kwargs) -> None:
 
 
 def connect_version_signals() -> None:
-    for model in (Section, Question, Choice):
+    for model in (Survey, Section, Question, Choice):
         pre_save.connect(_before_save, sender=model, dispatch_uid=f"version_freeze_{model.__name__}")
         post_save.connect(_after_save, sender=model, dispatch_uid=f"version_correction_{model.__name__}")

@@ -14,6 +14,7 @@ from .gate import survey_gate
 from .resume import remember_code, resume_start_record, resume_start_run, shown_code
 from .models import Channel, Participant, ResponseStatus, Survey, SurveyStatus, UserCategory, new_secret
 from .permissions import in_group, surveys_for
+from .preview import preview_steps
 from .services.responses import (
     Run, response_by_resume_code, response_load_answers, participant_by_token, survey_structure, wave_for_answering,
 )
@@ -216,15 +217,8 @@ def preview(request: HttpRequest, slug: str, category: str) -> HttpResponse:
         raise Http404
     survey = get_object_or_404(surveys_for(request.user), slug=slug)
     cat = get_object_or_404(UserCategory, code=category)
-    steps = []
-    for section in survey_structure(survey):
-        if not section.applies_to(cat.code):
-            continue
-        questions = [q for q in section.questions.all() if q.applies_to(cat.code)]
-        if questions:
-            steps.append({"section": section, "form": SectionForm(prefix=section.code, questions=questions)})
     return render(request, "surveys/preview.html", {
-        "survey": survey, "category": cat, "steps": steps,
+        "survey": survey, "category": cat, "steps": preview_steps(survey, cat.code, prefix=""),
         "categories": list(survey.categories.all()) or list(UserCategory.objects.all()),
     })
 

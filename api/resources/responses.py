@@ -1,9 +1,10 @@
 """Microdata: complete responses, streamed as NDJSON or CSV, by pages (``microdata:read``).
 
-Rows are those of the exports page (``analysis.exports.microdata``: the same allow-listed columns,
-codes and names, built from ``analysis.frames.load``), so the API gives nothing the page would
-not. Pages follow the submission order (``submitted_at``, then id); the next page's opaque cursor
-is in the ``X-Next-Cursor`` header and a ``Link: rel="next"`` (absent on the last page).
+Rows are those of the exports page (``analysis.microdata.microdata_for``: the same allow-listed
+columns, codes and names, don't-know codes and ``questionnaire_version``), so the API gives nothing
+the page would not, and nothing less. Pages follow the submission order (``submitted_at``, then
+id); the next page's opaque cursor is in the ``X-Next-Cursor`` header and a ``Link: rel="next"``
+(absent on the last page).
 ``since=`` (ISO 8601) keeps responses submitted at or after that instant: an increment.
 Each page is audited like a microdata export of the page.
 """
@@ -23,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from ninja import Query, Router
 
 from analysis import exports
+from analysis.microdata import microdata_for
 from analysis.selectors import Dashboard, load_frame
 from surveys.models import Response, ResponseStatus, audit
 
@@ -110,10 +112,7 @@ def response_list(
         frame = frame[frame["response_id"].isin(order)]
         frame = frame.iloc[np.argsort(frame["response_id"].map(order).to_numpy(), kind="stable")]
         frame = frame.reset_index(drop=True)
-    labels = {"wave": d.wave_labels(), "category": d.category_labels(),
-              "channel": {c.code: c.label_fr for c in d.channels}}
-    md = exports.microdata(frame, d.questions_with_choices, labels=labels, survey=survey.slug,
-                           waves=[w.code for w in waves])
+    md = microdata_for(d, [w.code for w in waves], frame=frame)  # the exports page's columns (issue 18: version)
     audit(request.auth.user, "export", f"survey:{survey.slug}", kind="microdata", format=format, rows=md.rows,
           via="api", token=request.auth.pk)
     if format == "csv":

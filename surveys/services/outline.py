@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Choice, Question, Section, Survey
 from .import_export import survey_export, validate_document
+from .versions import freeze_started_waves, open_waves
 
 UP, DOWN = "up", "down"
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # wave checks belong to the publish checklist, not here
@@ -87,8 +89,19 @@ def _swap(rows: list, index: int, direction: str) -> None:
     Survey.objects.filter(pk=rows[index].survey_id).update(updated_at=timezone.now())
 
 
+def _refuse_if_in_use(survey: Survey) -> None:
+    """A move changes the order respondents meet: not while an open wave uses the questionnaire
+    (issue 18); closed waves are frozen first, since a queryset update sends no pre_save signal."""
+    freeze_started_waves(survey)
+    waves = open_waves(survey)
+    if waves:
+        raise OutlineRefused([_("la vague « %(wave)s » est ouverte : l'ordre du questionnaire qu'elle utilise est "
+                                "figé jusqu'à sa clôture") % {"wave": waves[0].label or waves[0].code}])
+
+
 def move_section(section: Section, direction: str) -> None:
     """Move a section one place up or down; OutlineRefused if a condition would then look ahead."""
+    _refuse_if_in_use(section.survey)
     rows = list(Section.objects.filter(survey_id=section.survey_id).order_by("order", "id"))
     index = next(i for i, s in enumerate(rows) if s.pk == section.pk)
     _guarded(section.survey, lambda: _swap(rows, index, direction))
@@ -96,6 +109,7 @@ def move_section(section: Section, direction: str) -> None:
 
 def move_question(question: Question, direction: str) -> None:
     """Move a question one place up or down within its section (conditions never name the same section)."""
+    _refuse_if_in_use(question.survey)
     rows = list(Question.objects.filter(section_id=question.section_id).order_by("order", "id"))
     index = next(i for i, q in enumerate(rows) if q.pk == question.pk)
     with transaction.atomic():

@@ -26,10 +26,13 @@ from django.utils import timezone
 
 from ..models import QuestionnaireVersion, Survey, Wave, audit
 from .import_export import survey_export
-from .version_diff import Change, diff_snapshots
+from .version_diff import Change, diff_snapshots, word_diff, words_text
 
 #: survey-level keys that belong to the questionnaire (not retention, notice nor waves)
 SURVEY_KEYS = ("slug", "title", "intro", "thanks", "categories")
+#: the Survey model fields behind them, guarded while a wave is open (the notice is not: the law may need it changed)
+SURVEY_FIELDS = frozenset({"slug", "title_fr", "title_en", "intro_fr", "intro_en", "thanks_fr", "thanks_en",
+                           "categories"})
 
 
 def questionnaire_snapshot(survey: Survey) -> dict[str, Any]:
@@ -106,6 +109,28 @@ def open_waves(survey: Survey, at: datetime | None = None) -> list[Wave]:
     return list(survey.waves.filter(opens_at__lte=at, closes_at__gt=at, version__isnull=False).order_by("opens_at"))
 
 
+def wording_changes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The survey's and sections' texts that differ from ``a`` to ``b``, one line each (word diff).
+
+    The questions' diff (`diff_snapshots`) is about comparability; these texts do not touch it, but
+    a minor correction of a title or a thank-you text is logged all the same.
+    """
+    out = []
+    parts = [("survey", a.get("survey", {}), b.get("survey", {}), ("title", "intro", "thanks"))]
+    sections_a = {s["code"]: s for s in a.get("sections", [])}
+    parts += [(f"section {s['code']}", sections_a[s["code"]], s, ("title", "intro"))
+              for s in b.get("sections", []) if s["code"] in sections_a]
+    for name, old, new, keys in parts:
+        for key in keys:
+            words = {lang: word_diff((old.get(key) or {}).get(lang, ""), (new.get(key) or {}).get(lang, ""))
+                     for lang in ("fr", "en")}
+            words = {lang: w for lang, w in words.items() if any(op != "same" for op, _t in w)}
+            if words:
+                out.append(f"{name}: {key} reworded"
+                           + "".join(f" [{lang}] {words_text(w)}" for lang, w in words.items()))
+    return out
+
+
 def record_minor_correction(survey: Survey, actor: object, reason: str) -> list[QuestionnaireVersion]:
     """Apply a logged typo fix to the open waves' versions (no new version: the meaning is kept)."""
     snapshot = questionnaire_snapshot(survey)
@@ -113,6 +138,7 @@ def record_minor_correction(survey: Survey, actor: object, reason: str) -> list[
     for wave in open_waves(survey):
         version = freeze_wave(wave)
         changes = [c.summary() for c in diff_snapshots(version.snapshot, snapshot)]
+        changes += wording_changes(version.snapshot, snapshot)
         if not changes:
             continue
         version.corrections = [*version.corrections, {

@@ -24,6 +24,7 @@ from ..services.condition_builder import RowError, Rows, condition_to_rows, desc
 from ..services.import_export import SCORED
 from ..services.outline import OutlineRefused, delete_question, delete_section, next_order
 from ..services.validation import needs_choices, questions_before
+from ..services.versions import open_waves
 from ..staff_views import designer_page
 from .errors import problems
 from .forms import ChoicesFormSet, QuestionForm, SectionForm, condition_forms, rows_from_forms
@@ -102,6 +103,7 @@ def section_edit(request: HttpRequest, survey: Survey, pk: int | None = None) ->
         ok, form.condition = builder.condition()
         if form.is_valid() and ok:
             section = form.save(commit=False)
+            section._version_actor = request.user  # who made a minor correction (issue 18)
             section.condition = form.condition
             section.save()
             form.save_m2m()
@@ -110,12 +112,14 @@ def section_edit(request: HttpRequest, survey: Survey, pk: int | None = None) ->
     return render(request, "workbench/section_form.html", {
         "survey": survey, "section": "workbench", "obj": section if section.pk else None, "form": form,
         "builder": builder, **(_preview(request, survey, section) if section.pk else {}),
+        "wave_open": bool(open_waves(survey)),
         "problems": problems((form, "condition"), (builder.mode, "condition"), (builder.rows, "condition")),
     }, status=400 if request.method == "POST" else 200)
 
 
-def _save_question(form: QuestionForm, choices, condition: Any) -> Question:
+def _save_question(form: QuestionForm, choices, condition: Any, actor: Any) -> Question:
     question = form.save(commit=False)
+    question._version_actor = actor  # who made a minor correction (issue 18)
     question.condition = condition
     question.save()
     form.save_m2m()
@@ -132,6 +136,7 @@ def _save_question(form: QuestionForm, choices, condition: Any) -> Question:
         if choice_form in deleted or not choice.code:
             continue
         choice.question = question
+        choice._version_actor = actor
         choice.order = position
         choice.save()
     return question
@@ -154,17 +159,20 @@ def question_edit(request: HttpRequest, survey: Survey, section_pk: int | None =
     if request.method == "POST":
         ok, form.condition = builder.condition()
         valid = form.is_valid()  # sets the question's type, which the choices' check reads
+        for choice_form in choices.forms:  # one « correction mineure » box for the question and its choices
+            choice_form.question_form = form
         if not needs_choices(form.instance.type):
             choices_ok = True
         else:
             choices_ok = choices.is_valid()
         if valid and ok and choices_ok:
-            question = _save_question(form, choices, form.condition)
+            question = _save_question(form, choices, form.condition, request.user)
             messages.success(request, _("Question « %(code)s » enregistrée.") % {"code": question.code})
             return _outline_at(survey, f"question-{question.pk}")
     return render(request, "workbench/question_form.html", {
         "survey": survey, "section": "workbench", "obj": question if question.pk else None, "parent": section,
         "form": form, "choices": choices, "builder": builder, **_preview(request, survey, section),
+        "wave_open": bool(open_waves(survey)),
         "problems": problems((form, "condition"), (choices, "choices"), (builder.mode, "condition"),
                              (builder.rows, "condition")),
     }, status=400 if request.method == "POST" else 200)

@@ -19,6 +19,8 @@ from ..models import Choice, Question, Section, Survey, UserCategory, Wave
 from ..services.condition_builder import OPERATOR_CHOICES, Row, Rows
 from ..services.import_export import SLUG_RE
 from ..services.validation import question_problems, section_problems
+from ..services.versions import SURVEY_FIELDS
+from ..version_guard import OpenWaveEditMixin
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 CONDITION_ROWS = 3  # rows shown: those of the stored condition, then empty ones up to this count (+1)
@@ -65,7 +67,9 @@ class SurveyCreateForm(ErrorTextMixin, forms.ModelForm):
         return slug
 
 
-class SurveySettingsForm(ErrorTextMixin, forms.ModelForm):
+class SurveySettingsForm(ErrorTextMixin, OpenWaveEditMixin, forms.ModelForm):
+    guarded_fields = SURVEY_FIELDS  # issue 18: titles, texts and categories, not the notice nor settings
+
     class Meta:
         model = Survey
         fields = ["title_fr", "title_en", "intro_fr", "intro_en", "thanks_fr", "thanks_en", "categories",
@@ -100,7 +104,15 @@ def _offered(survey: Survey):
     return survey.categories.all() if survey.categories.exists() else UserCategory.objects.all()
 
 
-class SectionForm(ErrorTextMixin, forms.ModelForm):
+class BuiltConditionMixin(OpenWaveEditMixin):
+    """The open-wave guard counts the condition built from the rows (not a form field) as a change."""
+
+    def guarded_changes(self) -> set[str]:
+        changed = super().guarded_changes()
+        return changed | {"condition"} if self.instance.pk and self.condition != self.instance.condition else changed
+
+
+class SectionForm(ErrorTextMixin, BuiltConditionMixin, forms.ModelForm):
     class Meta:
         model = Section
         fields = ["code", "title_fr", "title_en", "intro_fr", "intro_en", "categories"]
@@ -125,7 +137,7 @@ class SectionForm(ErrorTextMixin, forms.ModelForm):
         return cleaned
 
 
-class QuestionForm(ErrorTextMixin, forms.ModelForm):
+class QuestionForm(ErrorTextMixin, BuiltConditionMixin, forms.ModelForm):
     class Meta:
         model = Question
         fields = ["code", "type", "text_fr", "text_en", "help_fr", "help_en", "required", "allow_dont_know",
@@ -168,7 +180,15 @@ class QuestionForm(ErrorTextMixin, forms.ModelForm):
 
 
 class ChoiceForm(ErrorTextMixin, ChoiceInlineForm):
-    pass
+    """A choice row: its open-wave guard follows the question form's « correction mineure » (one box)."""
+
+    question_form: forms.Form | None = None
+
+    def correction(self, cleaned: dict) -> tuple[bool, str]:
+        if self.question_form is None:
+            return super().correction(cleaned)
+        data = getattr(self.question_form, "cleaned_data", {})
+        return bool(data.get("minor_correction")), data.get("correction_reason", "")
 
 
 class ChoicesBaseFormSet(ErrorTextMixin, ChoiceFormSet):

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ..forms import SectionForm as StepForm
 from ..models import Question, Section, Survey, UserCategory, Wave, audit
 from ..permissions import is_designer
 from ..services.condition_builder import describe
@@ -27,7 +26,8 @@ from ..services.duplicate import survey_duplicate
 from ..services.import_export import SurveyImportError
 from ..services.outline import DOWN, UP, OutlineRefused, move_question, move_section, survey_outline
 from ..services.publishing import survey_publish_problems
-from ..services.responses import survey_structure
+from ..preview import preview_steps
+from ..services.versions import open_waves
 from ..staff_views import _forbidden, designer_page
 from .errors import problems
 from .forms import SlugForm, SurveyCreateForm, SurveySettingsForm, WaveForm
@@ -35,20 +35,6 @@ from .forms import SlugForm, SurveyCreateForm, SurveySettingsForm, WaveForm
 
 def offered_categories(survey: Survey) -> list[UserCategory]:
     return list(survey.categories.all()) or list(UserCategory.objects.all())
-
-
-def preview_steps(survey: Survey, category: str) -> list[dict]:
-    """The steps a respondent of `category` gets, as the preview page shows them (conditions in words)."""
-    steps = []
-    for section in survey_structure(survey):
-        if not section.applies_to(category):
-            continue
-        questions = [q for q in section.questions.all() if q.applies_to(category)]
-        if questions:
-            steps.append({"section": section, "condition": describe(section.condition),
-                          "form": StepForm(prefix=f"apercu-{section.code}", questions=questions),
-                          "conditions": {q.code: describe(q.condition) for q in questions}})
-    return steps
 
 
 @designer_page
@@ -98,11 +84,13 @@ def survey_settings(request: HttpRequest, survey: Survey) -> HttpResponse:
     """Titles, texts, categories offered and the information notice."""
     form = SurveySettingsForm(request.POST or None, instance=survey)
     if request.method == "POST" and form.is_valid():
+        form.instance._version_actor = request.user  # who made a minor correction (issue 18)
         form.save()
         messages.success(request, _("Réglages enregistrés."))
         return redirect("workbench:outline", slug=survey.slug)
     return render(request, "workbench/settings.html", {
         "survey": survey, "section": "workbench", "form": form, "problems": problems((form, "id_title_fr")),
+        "wave_open": bool(open_waves(survey)),
     }, status=400 if form.errors else 200)
 
 

@@ -145,3 +145,22 @@ def test_questionnaire_round_trip(survey, api):
     assert survey.title_fr == "Nouveau titre"
     broken = api.post("/api/v1/surveys/test-survey/questionnaire/", json.dumps({"survey": {"slug": "test-survey"}}))
     assert broken.status_code == 400 and broken.json()["code"] == "invalid_questionnaire"
+
+
+def test_microdata_carry_the_questionnaire_version_like_the_exports_page(seeded, api, survey):
+    from surveys.services.versions import freeze_wave
+
+    waves = list(survey.waves.order_by("opens_at"))
+    for wave in waves:
+        Response.objects.filter(wave=wave).update(version=freeze_wave(wave))
+    expected = {str(pk): number for pk, number in Response.objects.filter(status="complete")
+                .values_list("pk", "version__number")}
+    assert set(expected.values()) == {1}
+    rows = _ndjson(api.get("/api/v1/surveys/test-survey/responses/"))
+    assert len(rows) == len(expected) and all(r["questionnaire_version"] == 1 for r in rows)
+    response = api.get("/api/v1/surveys/test-survey/responses/", {"format": "csv"})
+    table = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(table) == len(expected) and {r["questionnaire_version"] for r in table} == {"1"}
+    Response.objects.filter(status="complete").update(version=None)  # not yet frozen: an empty cell, not a guess
+    rows = _ndjson(api.get("/api/v1/surveys/test-survey/responses/"))
+    assert all(r["questionnaire_version"] is None for r in rows)

@@ -1,7 +1,7 @@
 """SERVICE_IS_STATE: the State design system (DSFR), and two layout points of the respondent pages.
 
 With the setting on, a selection of pages — respondent (home, a whole walk with its thank-you page,
-failed steps, English), staff and analyst (channel dashboard) — goes through the same checks as
+failed steps, English), staff and every analyst page (one per question type included) — goes through the same checks as
 `test_pages` (axe 0, RGAA fieldset/legend and errors, 320 px reflow, console: CSP violations land
 there), and a keyboard-only walk completes the survey. The DSFR must really be there: its header
 with the service's name and owner, its stylesheet, the Marianne font. Off, nothing of it is sent.
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.browser
 NAME, OWNER = "Écoute des usagers", "Ministère de l'Exemple"
 STATE_PAGES = ["home", "category-error", f"steps-{survey_categories()[0]}", "error-matrix", "error-scale",
                "step-in-english", "login", "analysis-channels", "staff-links"]
+# issue 22's "done when": every analyst page of the demo, one per question type included, in both themes
+STATE_PAGES += [entry.name for entry in PAGES if entry.name.startswith("analysis-") and entry.name not in STATE_PAGES]
 ENTRIES = {entry.name: entry for entry in PAGES if entry.name in STATE_PAGES}
 
 DSFR_JS = """() => ({

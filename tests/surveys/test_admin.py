@@ -100,3 +100,10 @@ def test_granting_a_survey_is_audited(survey):
     survey.owners.add(user)
     assert AuditLog.objects.filter(action="survey_grant_change").exists()
     assert AuditLog.objects.filter(action="permission_change").exists()
+
+
+def test_the_full_page_preview_shows_conditions_in_words_not_json(designer, survey):
+    html = designer.get(reverse("surveys:preview", args=[survey.slug, "general_public"])).content.decode()
+    assert "Condition d'affichage : USED est parmi web" in html  # the section's, as the workbench words it
+    assert "Condition d'affichage : SAT_OVERALL est inférieur ou égal à 2" in html  # a question's
+    assert "<code>" not in html and "&#x27;question&#x27;" not in html and '{"question"' not in html
