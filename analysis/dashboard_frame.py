@@ -66,12 +66,18 @@ def add_dont_know_flags(frame: pd.DataFrame, columns: Sequence[str],
     answered don't-know (``cells``: (response id, column)); the answer columns are untouched."""
     if not len(columns):
         return frame
-    ids = frame["response_id"].astype(str).to_numpy() if "response_id" in frame.columns else np.array([])
-    by_column: dict[str, set[str]] = {}
+    ids = frame["response_id"].astype(str) if "response_id" in frame.columns else pd.Series([], dtype=str)
+    position = pd.Index(ids)  # a hash lookup per cell (np.isin on strings compares every pair)
+    by_column: dict[str, list[str]] = {}
     for rid, column in cells:
-        by_column.setdefault(column, set()).add(rid)
-    flags = {f"{c}{DK_SUFFIX}": (np.isin(ids, list(by_column[c])) if c in by_column
-                                 else np.zeros(len(frame), dtype=bool)) for c in columns}
+        by_column.setdefault(column, []).append(rid)
+    flags = {}
+    for c in columns:
+        flag = np.zeros(len(frame), dtype=bool)
+        if c in by_column:
+            found = position.get_indexer(by_column[c])
+            flag[found[found >= 0]] = True
+        flags[f"{c}{DK_SUFFIX}"] = flag
     out = pd.concat([frame, pd.DataFrame(flags, index=frame.index)], axis=1)
     out.attrs.update(frame.attrs)
     return out
