@@ -23,6 +23,20 @@ def _clear_cache(request):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language (French). A request through the test client
+    leaves its language active in the thread (LocaleMiddleware does not reset it), so without this
+    an English page in one test would turn the next test's French texts English, depending on
+    which tests a pytest-xdist worker happened to run before."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def run_tasks(db):
     """Drain the task queue with the real database backend's worker, in the test's process.
