@@ -28,20 +28,18 @@ DK_LABEL = "Ne sait pas / non concerné"
 STATA_DK = "d"
 
 
-def apply_dont_know(frame: pd.DataFrame, cells: Iterable[tuple[str, str]], *, copy: bool = True) -> pd.DataFrame:
+def apply_dont_know(frame: pd.DataFrame, cells: Iterable[tuple[str, str]]) -> pd.DataFrame:
     """A copy of the analysis frame with each don't-know cell set to its column's reserved code.
 
     ``cells``: (response id, column). Numeric columns get ``DK_CODE``, categorical (single-choice)
     columns the category ``DK_CHOICE``; cells of rows or columns not in the frame are ignored.
-    ``copy=False``: the caller owns ``frame`` and gets it back changed (one frame in memory, not
-    two: what an export of 100,000 responses needs to stay under its memory budget).
     """
     by_column: dict[str, set[str]] = defaultdict(set)
     for rid, column in cells:
         by_column[column].add(rid)
     if not by_column or frame.empty:
         return frame
-    out = frame.copy() if copy else frame
+    out = frame.copy()
     ids = out["response_id"].astype(str)
     for column, rids in by_column.items():
         if column not in out.columns:

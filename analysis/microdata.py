@@ -33,9 +33,8 @@ def microdata_for(d: Dashboard, waves: Sequence[str], frame: pd.DataFrame | None
     from .weighting_runs import weight_variable_label
 
     chosen = [w for w in d.waves if w.code in waves]
-    owned = frame is None  # a frame loaded here may be changed in place (half the peak memory)
     frame = load_frame(chosen) if frame is None else frame
-    frame = apply_dont_know(frame, dont_know_cells([w.pk for w in chosen]), copy=not owned)  # DK kept as data
+    frame = apply_dont_know(frame, dont_know_cells([w.pk for w in chosen]))  # DK kept as data
     labels = {"wave": d.wave_labels(), "category": d.category_labels(),
               "channel": {c.code: c.label_fr for c in d.channels}}
     md = exports.microdata(frame, d.questions_with_choices, labels=labels, survey=d.survey.slug, waves=waves)

@@ -85,7 +85,7 @@ class Command(BaseCommand):
             raise CommandError(f"survey {survey.slug!r} has no wave")
         frame = frames.load(waves, include_partial=options["include_partial"])
         frame = apply_dont_know(frame, dont_know_cells([w.pk for w in waves],
-                                                       include_partial=options["include_partial"]), copy=False)
+                                                       include_partial=options["include_partial"]))
         table = csv_frame(frame)
         text = csv_text(table, bom=False, lineterminator="\n")
         path = options["output"]
