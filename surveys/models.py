@@ -516,6 +516,9 @@ class Answer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_response_question")
         ]
+        # the few don't-know answers, found without reading the others (services.dont_know)
+        indexes = [models.Index(fields=["question", "response"], condition=models.Q(dont_know=True),
+                                name="answer_dont_know")]
 
 
 class ResumeStart(models.Model):

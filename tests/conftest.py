@@ -12,6 +12,16 @@ from django.core.cache import cache  # noqa: E402
 from tests import factories  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test databases, and before they are dropped the loader's idle PostgreSQL
+    connections closed (a database with open connections cannot be dropped)."""
+    yield
+    from analysis.frames.connect import close_pool
+
+    close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache(request):
     """Rate limits and cached dashboard tables must not leak between tests."""

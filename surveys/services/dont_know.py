@@ -19,7 +19,7 @@ def dont_know_cells(wave_ids: Iterable[int], *, include_partial: bool = False,
                     codes: Iterable[str] | None = None) -> list[tuple[str, str]]:
     """(response id, column) of every don't-know answer of these waves' complete (or all) responses.
 
-    One query (don't-know answers, and matrix answers whose items may hold one); ``codes``
+    The flagged answers, then the matrix answers whose items may hold one; ``codes``
     restricts it to these question codes (the dashboards read only their page's questions).
     """
     statuses = [ResponseStatus.COMPLETE] + ([ResponseStatus.PARTIAL] if include_partial else [])
@@ -27,11 +27,13 @@ def dont_know_cells(wave_ids: Iterable[int], *, include_partial: bool = False,
     if codes is not None:
         base = base.filter(question__code__in=list(codes))
     matrix = Q(question__type=QuestionType.MATRIX)
-    cells: list[tuple[str, str]] = []
-    for rid, code, qtype, items in base.filter((Q(dont_know=True) & ~matrix) | matrix).values_list(
-            "response_id", "question__code", "question__type", "codes"):
-        if qtype != QuestionType.MATRIX:
-            cells.append((str(rid), code))
-        elif isinstance(items, dict):
-            cells += [(str(rid), f"{code}__{item}") for item, score in items.items() if score == DONT_KNOW]
+    # Two statements, not one with an OR: the flagged answers are a few percent of the table and
+    # the partial index ``answer_dont_know`` finds them without reading the rest (a single OR
+    # with the matrix answers made the server scan every answer: 0.35 s at 100,000 responses).
+    cells = [(str(rid), code) for rid, code in
+             base.filter(dont_know=True).exclude(matrix).values_list("response_id", "question__code")]
+    if base.filter(matrix).exists():
+        for rid, code, items in base.filter(matrix).values_list("response_id", "question__code", "codes"):
+            if isinstance(items, dict):
+                cells += [(str(rid), f"{code}__{item}") for item, score in items.items() if score == DONT_KNOW]
     return cells

@@ -507,3 +507,43 @@ def test_sqlite_file_is_not_read_by_the_driver_beside_other_threads(tmp_path, mo
         done.set()
         other.join()
     assert connection.connection is not None  # Django's connection was left alone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_loads_reuse_their_connections_and_survive_one_the_server_closed(monkeypatch):
+    """A load hands its connections back to the process's pool (opening one costs ≈ 45 ms); the
+    next load takes them again. A pooled connection the server has closed since (a restart, an
+    idle timeout) costs that one load the fast reader, never a wrong frame, and leaves the pool."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool holds PostgreSQL connections only")
+    from analysis.frames import connect
+
+    monkeypatch.setattr(frames, "_PG_CHUNK_PAGES", 1)  # several page ranges: two connections read
+    survey = factories.build_survey()
+    wave = survey.waves.get()
+    _many_responses(survey, wave, 240)
+    expected = _sorted(frames.load([wave], reader="django"))
+    connect.close_pool()
+
+    def pooled() -> list:
+        return [conn for key, conns in connect._pool.items() for _at, conn in conns]
+
+    first = frames.load([wave])
+    assert first.attrs["reader"] == "adbc"
+    held = pooled()
+    assert len(held) == 2
+    second = frames.load([wave])
+    assert second.attrs["reader"] == "adbc" and {id(c) for c in pooled()} == {id(c) for c in held}
+    pd.testing.assert_frame_equal(_sorted(second), expected)
+
+    with connection.cursor() as cur:  # the server closes every other connection to this database
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    after = frames.load([wave])
+    pd.testing.assert_frame_equal(_sorted(after), expected)
+    assert not {id(c) for c in pooled()} & {id(c) for c in held}  # the dead ones were not kept
+    again = frames.load([wave])
+    assert again.attrs["reader"] == "adbc"
+    pd.testing.assert_frame_equal(_sorted(again), expected)
+    connect.close_pool()
+    assert pooled() == []
