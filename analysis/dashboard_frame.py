@@ -43,7 +43,9 @@ def load_frame(waves: Sequence[Wave], questions: Sequence[str] | None = None, *,
     if dont_know:
         flagged = _flagged_columns(dont_know, frame)
         if flagged:
-            cells = dont_know_cells([w.pk for w in waves], codes={code for code, _col in flagged})
+            asked = {code for code, _col in flagged}
+            cells = dont_know_cells([w.pk for w in waves], codes=asked,
+                                    matrix_codes=[c for c in asked if dont_know[c] == QuestionType.MATRIX])
             frame = add_dont_know_flags(frame, [col for _code, col in flagged], cells)
     return frame
 
