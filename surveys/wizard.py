@@ -25,7 +25,7 @@ from formtools.wizard.views import NamedUrlSessionWizardView, WizardView
 from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_to_data
 from .gate import survey_gate
 from .resume import shown_code
-from .models import Response, Survey, UserCategory
+from .models import Response, ResponseStatus, Survey, UserCategory
 from .services import browser_once, notifications
 from .services.review import review_rows
 from .services.runs import (  # noqa: F401 (unsign_run: re-exported for the views)
@@ -121,11 +121,18 @@ class SurveyWizard(NamedUrlSessionWizardView):
         if self.run is None:
             messages.info(request, _("Votre session a expiré : reprenez avec votre code ou recommencez."))
             return redirect("surveys:start", slug=self.survey.slug)
-        if self.run.done or Response.objects.filter(pk=self.run.response_id, status="complete").exists():
+        if self.run.done or (not self._saves_a_section(request)
+                             and Response.objects.filter(pk=self.run.response_id, status="complete").exists()):
             return redirect("surveys:thanks", slug=self.survey.slug)
         if getattr(self, "_restore_storage_needed", False):
             restore_storage(request, self.survey, self.run)
         return super().dispatch(request, *args, **kwargs)
+
+    def _saves_a_section(self, request: HttpRequest) -> bool:
+        """A section's POST: its save reads the response anyway and says if it is complete
+        (:meth:`process_step`), so the check of :meth:`dispatch` would be a query for nothing."""
+        return (request.method == "POST" and not request.POST.get("wizard_goto_step")
+                and request.POST.get(f"{self.get_prefix(request)}-current_step", "") in self.sections_by_code)
 
     # -- answers so far (for conditions) --------------------------------------------------
     def category(self) -> str | None:
@@ -217,8 +224,9 @@ class SurveyWizard(NamedUrlSessionWizardView):
             keep = kept_codes(self.structure, self.category(), answers)
             self.run.category = self.category()
             try:
-                response_save_step(self.run, step, form.stored_answers(), [q.code for q in form.questions],
-                                   keep, get_language() or "fr", survey=self.survey)
+                saved = response_save_step(self.run, step, form.stored_answers(), [q.code for q in form.questions],
+                                           keep, get_language() or "fr", survey=self.survey)
+                self._completed_elsewhere = saved.status == ResponseStatus.COMPLETE  # another tab submitted
             except DatabaseError:
                 self._step_unsaved = True
                 messages.warning(self.request, _("Vos réponses n'ont pas pu être enregistrées sur le serveur ; "
@@ -227,6 +235,10 @@ class SurveyWizard(NamedUrlSessionWizardView):
         return data
 
     def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(self, "_completed_elsewhere", False):
+            self.run.done = True
+            save_run(self.request, self.survey, self.run)
+            return redirect("surveys:thanks", slug=self.survey.slug)
         self._answers_cache = None
         stored = not getattr(self, "_step_unsaved", False)
         return render_next_step_in_place(self, form, stored, **kwargs) or super().render_next_step(form, **kwargs)

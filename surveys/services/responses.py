@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.dispatch import Signal
 from django.utils import timezone
@@ -238,7 +238,24 @@ def _write_answers(response_id: uuid.UUID, answers: Mapping[str, StoredAnswer], 
             update_fields=["value", "text", "codes", "dont_know"],
         )
     keep_ids = [question_ids[c] for c in keep_codes if c in question_ids]
-    Answer.objects.filter(response_id=response_id).exclude(question_id__in=keep_ids).delete()
+    _delete_draft_answers(response_id, keep_ids)
+
+
+def _delete_draft_answers(response_id: uuid.UUID, keep_ids: list[int]) -> None:
+    """Delete the draft's answers to questions not in ``keep_ids``, in one statement.
+
+    ``QuerySet.delete()`` would first SELECT the answers, to cascade to their hand codes
+    (verbatims), on every step. A draft has none: analysts code complete responses only, and a
+    complete response is never written here; were one there anyway, the foreign key would fail the
+    transaction rather than leave an orphan.
+    """
+    table, qn = Answer._meta.db_table, connection.ops.quote_name
+    keep = ", ".join(["%s"] * len(keep_ids))
+    sql = f"DELETE FROM {qn(table)} WHERE {qn('response_id')} = %s"
+    if keep_ids:
+        sql += f" AND {qn('question_id')} NOT IN ({keep})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Answer._meta.get_field("response").get_db_prep_value(response_id, connection), *keep_ids])
 
 
 def response_save_step(run: Run, step: str, step_answers: Mapping[str, StoredAnswer],

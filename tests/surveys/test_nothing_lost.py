@@ -9,6 +9,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from surveys.models import Answer, Response
 from surveys.services import responses as response_services
@@ -122,6 +123,19 @@ def test_posting_an_already_submitted_step_shows_the_thank_you_page(client, surv
                        follow=True)
     assert "Merci" in resp.content.decode()
     assert Answer.objects.get(question__code="SAT_OVERALL").value == 4
+
+
+def test_a_step_posted_after_another_tab_submitted_changes_nothing_and_thanks(client, survey):
+    """The session still says "not done" (another tab, another server submitted it): the step's
+    save finds the response complete, writes nothing and sends to the thank-you page."""
+    walk(client, survey, "researchers", FULL)
+    Response.objects.update(status="complete", submitted_at=timezone.now())  # elsewhere; this session does not know
+    before = sorted(Answer.objects.values_list("question__code", "value", "text"))
+    resp = client.post(step_url(survey, "core"), {MGMT: "core", "core-SAT_OVERALL": "1", "core-USED": ["web"]})
+    assert resp.status_code == 302 and resp.url == reverse("surveys:thanks", args=[survey.slug])
+    assert sorted(Answer.objects.values_list("question__code", "value", "text")) == before
+    again = client.get(step_url(survey, "core"))  # the session now knows
+    assert again.status_code == 302 and again.url == reverse("surveys:thanks", args=[survey.slug])
 
 
 def test_more_than_1000_fields_is_refused_without_storing(client, survey):
