@@ -57,8 +57,9 @@ def _prepare(env: dict, review: bool) -> None:
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")
     _manage(env, "import_survey", str(SHARED / "peer" / "ecoute_peer_shape.json"))
+    # imported surveys are drafts (their public URLs 404 until published)
     _manage(env, "shell", "-c", "from surveys.models import Survey; "
-            f"Survey.objects.filter(slug='peer-shape').update(review_page={review!r})")
+            f"Survey.objects.filter(slug='peer-shape').update(review_page={review!r}, status='published')")
 
 
 def one(engine: str, rounds: int, seconds: int, concurrency: int, review: bool) -> dict:

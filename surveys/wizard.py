@@ -25,7 +25,7 @@ from formtools.wizard.views import NamedUrlSessionWizardView, WizardView
 from .forms import CategoryForm, ReviewForm, SectionForm, StoredAnswer, answers_to_data
 from .gate import survey_gate
 from .resume import shown_code
-from .models import Response, ResponseStatus, Survey, UserCategory
+from .models import Response, Survey, UserCategory
 from .services import browser_once, notifications
 from .services.review import review_rows
 from .services.runs import (  # noqa: F401 (unsign_run: re-exported for the views)
@@ -226,7 +226,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
             try:
                 saved = response_save_step(self.run, step, form.stored_answers(), [q.code for q in form.questions],
                                            keep, get_language() or "fr", survey=self.survey)
-                self._completed_elsewhere = saved.status == ResponseStatus.COMPLETE  # another tab submitted
+                self._completed_elsewhere = not saved  # another tab submitted it
             except DatabaseError:
                 self._step_unsaved = True
                 messages.warning(self.request, _("Vos réponses n'ont pas pu être enregistrées sur le serveur ; "

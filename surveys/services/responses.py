@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -260,20 +260,37 @@ def _delete_draft_answers(response_id: uuid.UUID, keep_ids: list[int]) -> None:
 
 def response_save_step(run: Run, step: str, step_answers: Mapping[str, StoredAnswer],
                        step_codes: Iterable[str], keep_codes: set[str], language: str,
-                       survey: Survey | None = None) -> Response:
+                       survey: Survey | None = None) -> bool:
     """Save a valid step to the draft: its answers, minus any answer now hidden by a condition.
+    False when the response is complete already (submitted from another tab): nothing is written.
 
     Questions of the step left empty are cleared too, so the draft is exactly what the respondent
     sees. A completed response is never modified.
     """
+    cleared = set(step_codes) - set(step_answers)
     with transaction.atomic():
+        if _touch_draft(run, step):  # every step after the first: no SELECT of the draft
+            survey = survey if survey is not None and survey.pk == run.survey_id else Survey.objects.get(pk=run.survey_id)
+            _write_answers(uuid.UUID(str(run.response_id)), step_answers, keep_codes - cleared, survey)
+            return True
         response = _ensure_draft(run, language, survey)
         if response.status == ResponseStatus.COMPLETE:
-            return response
-        cleared = set(step_codes) - set(step_answers)
+            return False
         _write_answers(response.id, step_answers, keep_codes - cleared, response.survey)
         Response.objects.filter(pk=response.pk).update(last_step=step[:40], updated_at=timezone.now())
-    return response
+    return True
+
+
+def _touch_draft(run: Run, step: str) -> bool:
+    """Stamp the step on the run's draft in one UPDATE, which also locks it; True when it did, i.e.
+    the draft exists, is partial and still has the run's category and channel. Otherwise (first
+    step, reclassified, submitted elsewhere) the caller takes the long way."""
+    if not run.response_id or not run.category:
+        return False
+    channel = Q(channel__code=run.channel) if run.channel else Q(channel__isnull=True)
+    return bool(Response.objects.filter(channel, pk=run.response_id, status=ResponseStatus.PARTIAL,
+                                        category__code=run.category)
+                .update(last_step=step[:40], updated_at=timezone.now()))
 
 
 @dataclass
