@@ -1,5 +1,6 @@
 """Where the time of one questionnaire step request goes: the demo survey answered in-process
-(Django's test client, no network, no gunicorn) under cProfile, on a fresh SQLite file.
+(Django's test client, no network, no gunicorn) under cProfile, on a fresh SQLite file (or the
+empty database of ``PROFILE_DATABASE_URL``).
 
     .venv/bin/python -m bench.profile_step [--questionnaires 30] [--top 25]
 
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="ecoute-profile-"))
-    os.environ.update(server_env(f"sqlite:///{tmp / 'profile.sqlite3'}"))
+    # PROFILE_DATABASE_URL: profile on another database (an empty one: the demo is loaded there)
+    os.environ.update(server_env(os.environ.get("PROFILE_DATABASE_URL") or f"sqlite:///{tmp / 'profile.sqlite3'}"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.chdir(ROOT)
     import django
