@@ -18,6 +18,7 @@ from surveys.models import Survey, audit
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # a data command, as export_microdata
     help = "Export the DDI-Codebook 2.5 (XML) of a survey wave."
 
     def add_arguments(self, parser) -> None:

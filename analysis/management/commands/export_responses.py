@@ -59,6 +59,7 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # a data command, as export_microdata
     help = "Export a survey's complete responses as the CSV read by `python -m analysis indicators`."
 
     def add_arguments(self, parser) -> None:
