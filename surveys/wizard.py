@@ -132,7 +132,11 @@ class SurveyWizard(NamedUrlSessionWizardView):
         """A section's POST: its save reads the response anyway and says if it is complete
         (:meth:`process_step`), so the check of :meth:`dispatch` would be a query for nothing."""
         return (request.method == "POST" and not request.POST.get("wizard_goto_step")
-                and request.POST.get(f"{self.get_prefix(request)}-current_step", "") in self.sections_by_code)
+                and self._posted_step(request) in self.sections_by_code)
+
+    def _posted_step(self, request: HttpRequest) -> str:
+        """The step a POST says it answers (formtools' management field)."""
+        return request.POST.get(f"{self.get_prefix(request)}-current_step", "")
 
     # -- answers so far (for conditions) --------------------------------------------------
     def category(self) -> str | None:
@@ -280,7 +284,7 @@ class SurveyWizard(NamedUrlSessionWizardView):
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         """Refuse a post for a step this respondent does not have (skipped, hidden, forged)."""
-        posted = self.request.POST.get(f"{self.prefix}-current_step", "")
+        posted = self._posted_step(self.request)
         goto = self.request.POST.get("wizard_goto_step")
         steps = self.get_form_list()
         if not goto and posted not in steps:

@@ -164,10 +164,15 @@ def response_load_answers(response_id: str | uuid.UUID) -> dict[str, StoredAnswe
     return {code: StoredAnswer(value=v, text=t, codes=c, dont_know=d) for code, v, t, c, d in rows}
 
 
+def _run_survey(run: Run, survey: Survey | None) -> Survey:
+    """The run's survey: ``survey`` when the caller holds it, else read."""
+    return survey if survey is not None and survey.pk == run.survey_id else Survey.objects.get(pk=run.survey_id)
+
+
 def _ensure_draft(run: Run, language: str, survey: Survey | None = None) -> Response:
     """The draft row of this run, inserted unless it exists. Once the draft exists this is one
     SELECT: the common case, every step after the first."""
-    survey = survey if survey is not None and survey.pk == run.survey_id else Survey.objects.get(pk=run.survey_id)
+    survey = _run_survey(run, survey)
     response = _draft_query().filter(pk=run.response_id).first()
     if response is None:
         response = _insert_draft(run, language, survey)
@@ -269,16 +274,18 @@ def response_save_step(run: Run, step: str, step_answers: Mapping[str, StoredAns
     """
     cleared = set(step_codes) - set(step_answers)
     with transaction.atomic():
-        if _touch_draft(run, step):  # every step after the first: no SELECT of the draft
-            survey = survey if survey is not None and survey.pk == run.survey_id else Survey.objects.get(pk=run.survey_id)
-            _write_answers(uuid.UUID(str(run.response_id)), step_answers, keep_codes - cleared, survey)
-            return True
-        response = _ensure_draft(run, language, survey)
-        if response.status == ResponseStatus.COMPLETE:
-            return False
-        _write_answers(response.id, step_answers, keep_codes - cleared, response.survey)
-        Response.objects.filter(pk=response.pk).update(last_step=step[:40], updated_at=timezone.now())
+        if not _touch_draft(run, step):  # the long way: first step, reclassified, or submitted elsewhere
+            response = _ensure_draft(run, language, survey)  # may set run.response_id (an invitation's)
+            if response.status == ResponseStatus.COMPLETE:
+                return False
+            _stamp_step(Response.objects.filter(pk=response.pk), step)
+        _write_answers(uuid.UUID(str(run.response_id)), step_answers, keep_codes - cleared, _run_survey(run, survey))
     return True
+
+
+def _stamp_step(drafts, step: str) -> int:
+    """Record ``step`` as the last one saved on ``drafts`` (a queryset); the rows updated."""
+    return drafts.update(last_step=step[:40], updated_at=timezone.now())
 
 
 def _touch_draft(run: Run, step: str) -> bool:
@@ -288,9 +295,8 @@ def _touch_draft(run: Run, step: str) -> bool:
     if not run.response_id or not run.category:
         return False
     channel = Q(channel__code=run.channel) if run.channel else Q(channel__isnull=True)
-    return bool(Response.objects.filter(channel, pk=run.response_id, status=ResponseStatus.PARTIAL,
-                                        category__code=run.category)
-                .update(last_step=step[:40], updated_at=timezone.now()))
+    return bool(_stamp_step(Response.objects.filter(channel, pk=run.response_id, status=ResponseStatus.PARTIAL,
+                                                    category__code=run.category), step))
 
 
 @dataclass
