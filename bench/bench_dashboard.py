@@ -202,7 +202,7 @@ def _after_a_response(survey, open_page: Callable[[], float]) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from analysis.warm import warm_dashboards, warm_schedule
+    from analysis.warm import _debounce_key, warm_dashboards
     from surveys.models import Answer, Question, Response
 
     def respond() -> None:
@@ -217,7 +217,7 @@ def _after_a_response(survey, open_page: Callable[[], float]) -> dict:
     cache.clear()
     open_page()  # every table cached, as before the response
     respond()
-    scheduled = not warm_schedule(survey.pk)  # the save's signal already scheduled it: nothing more due
+    scheduled = cache.get(_debounce_key(survey.pk)) is not None  # set by the save's signal as it enqueued the task
     t = time.perf_counter()
     warm_dashboards.call(survey.pk)
     task_s = time.perf_counter() - t

@@ -70,10 +70,9 @@ def _flush(key: tuple[int, str]) -> None:
 def close_pool() -> None:
     """Close this process's idle connections (before a database is dropped: the test teardown)."""
     with _pool_lock:
-        idle = [conn for key, conns in _pool.items() if key[0] == os.getpid() for _at, conn in conns]
-        _pool.clear()
-    for conn in idle:
-        _close_quietly(conn)
+        mine = [key for key in _pool if key[0] == os.getpid()]
+    for key in mine:
+        _flush(key)
 
 
 def _close_quietly(conn) -> None:
